@@ -1,0 +1,44 @@
+package io.tokentap.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code tokentap} executable. Each sub-command lives in the module that owns the feature; this class only
+ * lists them.
+ */
+@Command(
+        name = "tokentap",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Finds and guards the breaking point of LLM inference services.",
+        subcommands = {
+            CommandLine.HelpCommand.class,
+        })
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command tree, for tests and for {@link #main}. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"tokentap " + (v == null ? "(development build)" : v)};
+        }
+    }
+}
