@@ -1,5 +1,8 @@
 package io.tokentap.proxy.config;
 
+import io.tokentap.proxy.admin.AdminConfig;
+import io.tokentap.proxy.metrics.MetricsConfig;
+import io.tokentap.proxy.upstream.ScraperConfig;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
@@ -15,7 +18,8 @@ import java.util.Map;
  * ProxyConfig config = ProxyConfig.from(node);
  * }</pre>
  */
-public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayConfig relay, LogConfig log) {
+public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayConfig relay, LogConfig log,
+                          AdminConfig admin, MetricsConfig metrics, ScraperConfig scraper) {
 
     public ProxyConfig {
         if (server == null) {
@@ -30,6 +34,20 @@ public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayCon
         if (log == null) {
             throw new IllegalArgumentException("log: missing");
         }
+        if (admin == null) {
+            throw new IllegalArgumentException("admin: missing");
+        }
+        if (metrics == null) {
+            throw new IllegalArgumentException("metrics: missing");
+        }
+        if (scraper == null) {
+            throw new IllegalArgumentException("scraper: missing");
+        }
+    }
+
+    /** The relay's sections, with the observability sections at their defaults. */
+    public ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayConfig relay, LogConfig log) {
+        this(server, upstream, relay, log, AdminConfig.DEFAULT, MetricsConfig.DEFAULT, ScraperConfig.DEFAULT);
     }
 
     /** Defaults around an upstream URL, listening on {@code 127.0.0.1:0}: handy for tests and embedding. */
@@ -39,19 +57,31 @@ public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayCon
     }
 
     public ProxyConfig withServer(ServerConfig s) {
-        return new ProxyConfig(s, upstream, relay, log);
+        return new ProxyConfig(s, upstream, relay, log, admin, metrics, scraper);
     }
 
     public ProxyConfig withUpstream(UpstreamConfig u) {
-        return new ProxyConfig(server, u, relay, log);
+        return new ProxyConfig(server, u, relay, log, admin, metrics, scraper);
     }
 
     public ProxyConfig withRelay(RelayConfig r) {
-        return new ProxyConfig(server, upstream, r, log);
+        return new ProxyConfig(server, upstream, r, log, admin, metrics, scraper);
     }
 
     public ProxyConfig withLog(LogConfig l) {
-        return new ProxyConfig(server, upstream, relay, l);
+        return new ProxyConfig(server, upstream, relay, l, admin, metrics, scraper);
+    }
+
+    public ProxyConfig withAdmin(AdminConfig a) {
+        return new ProxyConfig(server, upstream, relay, log, a, metrics, scraper);
+    }
+
+    public ProxyConfig withMetrics(MetricsConfig m) {
+        return new ProxyConfig(server, upstream, relay, log, admin, m, scraper);
+    }
+
+    public ProxyConfig withScraper(ScraperConfig s) {
+        return new ProxyConfig(server, upstream, relay, log, admin, metrics, s);
     }
 
     /** Builds the configuration from a node tree (file plus overrides), validating every section. */
@@ -60,7 +90,10 @@ public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayCon
         UpstreamConfig upstream = UpstreamConfig.from(root.section("upstream"));
         RelayConfig relay = RelayConfig.from(root.section("relay"));
         LogConfig log = LogConfig.from(root.section("log"));
-        return root.build(() -> new ProxyConfig(server, upstream, relay, log));
+        AdminConfig admin = AdminConfig.from(root.section("admin"));
+        MetricsConfig metrics = MetricsConfig.from(root.section("metrics"));
+        ScraperConfig scraper = ScraperConfig.from(root.section("scraper"));
+        return root.build(() -> new ProxyConfig(server, upstream, relay, log, admin, metrics, scraper));
     }
 
     /**

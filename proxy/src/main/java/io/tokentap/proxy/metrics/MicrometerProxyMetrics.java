@@ -114,20 +114,37 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
         }
     }
 
+    /**
+     * Counts the rejection by reason. The relay also finishes the request (outcome {@code shed} or
+     * {@code rate_limited}), which counts it in {@code tokentap_requests_total}; it is not counted twice here.
+     */
     @Override
     public void rejected(String route, String model, String reason) {
-        String modelLabel = models.label(model);
-        String routeLabel = RouteNormalizer.normalize(route);
         String r = REASONS.getOrDefault(reason, "other");
-        TokentapMeters.REJECTIONS.counter().tags("model", modelLabel, "route", routeLabel, "reason", r)
-                .register(registry).increment();
-        boolean rate = r.equals("rate") || r.equals("tokens");
-        TokentapMeters.REQUESTS.counter().tags("model", modelLabel, "route", routeLabel,
-                        "outcome", rate ? Outcome.RATE_LIMITED.label() : Outcome.SHED.label(),
-                        "status_class", rate ? "4xx" : "5xx")
-                .tags(tenants == null ? Tags.empty() : Tags.of("tenant", TenantLabels.NONE))
+        TokentapMeters.REJECTIONS.counter()
+                .tags("model", models.label(model), "route", RouteNormalizer.normalize(route), "reason", r)
                 .register(registry).increment();
     }
+
+    @Override
+    public void relayError(String side, String cause) {
+        TokentapMeters.RELAY_ERRORS.counter()
+                .tags("side", SIDES.contains(side) ? side : "other", "cause", CAUSES.contains(cause) ? cause : "other")
+                .register(registry).increment();
+    }
+
+    /** Requests being relayed, over all models. */
+    public int streamsInFlight() {
+        int n = 0;
+        for (ModelMeters m : byModel.values()) {
+            n += m.inFlight.get();
+        }
+        return n;
+    }
+
+    private static final java.util.Set<String> SIDES = java.util.Set.of("client", "upstream");
+    private static final java.util.Set<String> CAUSES = java.util.Set.of(
+            "connect_refused", "connect_timeout", "reset", "timeout", "protocol", "io", "other");
 
     private static final Map<String, String> REASONS = Map.of(
             "rate", "rate", "tokens", "tokens", "concurrency", "concurrency", "shed", "shed",
