@@ -41,9 +41,11 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
-            "Runs the sidecar proxy: relays requests to the inference server without buffering streamed responses,",
-            "and measures TTFB, TTFT, ITL, TPOT and tokens of every request.",
-            "Settings come from --config FILE (YAML, see config/proxy.yaml) and these flags; a flag wins."
+            "Runs the sidecar proxy in front of an inference server.",
+            "",
+            "Relays every request without buffering streamed responses and measures TTFB, TTFT, ITL, TPOT and",
+            "tokens of each. Settings come from --config FILE (YAML, see config/proxy.yaml) and these flags;",
+            "a flag wins over the file."
         })
 public final class ProxyCommand implements Callable<Integer> {
 
@@ -81,6 +83,10 @@ public final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--acquire-timeout", paramLabel = "DURATION",
             description = "How long a request waits for a free upstream connection (upstream.acquireTimeout).")
     String acquireTimeout;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION",
+            description = "Close an unused upstream connection after this long (upstream.idleTimeout; default 4s).")
+    String idleTimeout;
 
     @Option(names = "--max-initial-line", paramLabel = "BYTES",
             description = "Longest request line accepted (server.maxInitialLineBytes).")
@@ -146,6 +152,7 @@ public final class ProxyCommand implements Callable<Integer> {
         put(o, "upstream.maxPendingAcquires", maxPendingAcquires, "--max-pending-acquires");
         put(o, "upstream.connectTimeout", connectTimeout, "--connect-timeout");
         put(o, "upstream.acquireTimeout", acquireTimeout, "--acquire-timeout");
+        put(o, "upstream.idleTimeout", idleTimeout, "--idle-timeout");
         put(o, "relay.writeBufferLowBytes", writeBufferLow, "--write-buffer-low");
         put(o, "relay.writeBufferHighBytes", writeBufferHigh, "--write-buffer-high");
         put(o, "relay.readBufferBytes", readBuffer, "--read-buffer");
@@ -209,9 +216,9 @@ public final class ProxyCommand implements Callable<Integer> {
             server.close();
             scraper.close();
             adminServer.close();
-            boss.shutdownGracefully().syncUninterruptibly();
-            workers.shutdownGracefully().syncUninterruptibly();
-            adminGroup.shutdownGracefully().syncUninterruptibly();
+            boss.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+            workers.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+            adminGroup.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }, "tokentap-proxy-shutdown");
         InetSocketAddress bound;
         InetSocketAddress adminBound;

@@ -454,7 +454,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
                                 ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE
                                 : HttpResponseStatus.BAD_REQUEST;
         ReferenceCountUtil.release(req);
-        rc.errors().report("client", cause, ctx.channel());
+        rc.errors().report("client", RelayErrors.Cause.PROTOCOL, cause, ctx.channel());
         closing = true;
         releaseInbox();
         writeError(HttpVersion.HTTP_1_1, status, "invalid_request", "malformed HTTP request", false);

@@ -74,7 +74,11 @@ final class RelayErrors {
 
     /** Counts and (rate-limited) logs an error. {@code context} says which request or connection it hit. */
     Cause report(String side, Throwable t, Object context) {
-        Cause c = Cause.of(t);
+        return report(side, Cause.of(t), t, context);
+    }
+
+    /** Counts and logs an error whose cause the caller already knows. */
+    Cause report(String side, Cause c, Throwable t, Object context) {
         counts[c.ordinal()].increment();
         try {
             metrics.relayError(side, c.label);

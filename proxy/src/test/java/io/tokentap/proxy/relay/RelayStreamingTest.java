@@ -152,6 +152,23 @@ class RelayStreamingTest extends RelayTestSupport {
     }
 
     @Test
+    void unusedUpstreamConnectionIsClosedAfterIdleTimeout() throws Exception {
+        start(req -> Script.fixed(200, "application/json", "{}"),
+                c -> c.withUpstream(c.upstream().withIdleTimeout(Duration.ofMillis(200))));
+        try (RawClient client = new RawClient(proxyAddress)) {
+            client.readInBackground(8192);
+            client.write(RawClient.post("/v1/a", BODY));
+            await().atMost(Duration.ofSeconds(5)).until(() -> client.text().contains("{}"));
+            assertThat(upstream.connectionsOpen.get()).isEqualTo(1);
+            await().atMost(Duration.ofSeconds(3)).until(() -> upstream.connectionsOpen.get() == 0);
+            // The next request opens a fresh connection and succeeds.
+            client.write(RawClient.post("/v1/b", BODY));
+            await().atMost(Duration.ofSeconds(5)).until(() -> client.text().split("HTTP/1.1 200").length == 3);
+        }
+        assertThat(upstream.connectionsOpened.get()).isEqualTo(2);
+    }
+
+    @Test
     void pipelinedRequestsAreAnsweredInOrder() throws Exception {
         start(req -> Script.sse().send("data: " + req.uri() + "\n\n").pause(Duration.ofMillis(30)).end());
         try (RawClient client = new RawClient(proxyAddress)) {
