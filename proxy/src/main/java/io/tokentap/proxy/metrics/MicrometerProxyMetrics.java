@@ -56,6 +56,12 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
             modelMeters(m);
         }
         modelMeters(ModelLabels.OTHER);
+        // The relay-error series are few and fixed: register them at zero so that rate() reads 0, not "no data".
+        for (String side : SIDES) {
+            for (String cause : CAUSES) {
+                TokentapMeters.RELAY_ERRORS.counter().tags("side", side, "cause", cause).register(registry);
+            }
+        }
     }
 
     @Override
