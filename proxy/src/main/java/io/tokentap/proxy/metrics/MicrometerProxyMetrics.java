@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.LongSupplier;
 
 /**
@@ -86,8 +87,13 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
 
         Outcome outcome = timeline.outcome() != null ? timeline.outcome() : Outcome.ofStatus(timeline.status());
         String tenantLabel = tenants == null ? null : tenants.label(tenant);
-        counter(TokentapMeters.REQUESTS, Tags.of("model", m.modelLabel, "route", m.routeLabel,
-                "outcome", outcome.label(), "status_class", statusClass(timeline.status())), tenantLabel).increment();
+        if (tenantLabel == null) {
+            m.requests(outcome, timeline.status()).increment();
+        } else {
+            counter(TokentapMeters.REQUESTS, Tags.of("model", m.modelLabel, "route", m.routeLabel,
+                    "outcome", outcome.label(), "status_class", statusClass(timeline.status())), tenantLabel)
+                    .increment();
+        }
 
         recordNanos(m.ttft, timeline.ttftNanos());
         recordNanos(m.ttfb, timeline.ttfbNanos());
@@ -106,19 +112,24 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
         if (output > 0 || outcome == Outcome.OK) {
             m.outputTokens.record(output);
         }
-        addTokens(m.modelLabel, "input", u.inputTokens(), tenantLabel);
-        addTokens(m.modelLabel, "output", output, tenantLabel);
-        addTokens(m.modelLabel, "cached", u.cachedTokens(), tenantLabel);
-        addTokens(m.modelLabel, "reasoning", u.reasoningTokens(), tenantLabel);
+        addTokens(m.model, 0, u.inputTokens(), tenantLabel);
+        addTokens(m.model, 1, output, tenantLabel);
+        addTokens(m.model, 2, u.cachedTokens(), tenantLabel);
+        addTokens(m.model, 3, u.reasoningTokens(), tenantLabel);
 
-        ModelPrice price = config.prices().get(m.modelLabel);
+        ModelPrice price = m.model.price;
         if (price != null) {
             double cost = price.cost(u.inputTokens(), u.cachedTokens(), output);
             if (cost > 0) {
-                counter(TokentapMeters.COST, Tags.of("model", m.modelLabel), tenantLabel).increment(cost);
+                Counter c = tenantLabel == null ? m.model.cost()
+                        : counter(TokentapMeters.COST, Tags.of("model", m.modelLabel), tenantLabel);
+                c.increment(cost);
             }
         }
     }
+
+    static final String[] TOKEN_TYPES = {"input", "output", "cached", "reasoning"};
+    private static final String[] STATUS_CLASSES = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
 
     /**
      * Counts the rejection by reason. The relay also finishes the request (outcome {@code shed} or
@@ -156,9 +167,11 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
             "rate", "rate", "tokens", "tokens", "concurrency", "concurrency", "shed", "shed",
             "circuit_open", "circuit_open");
 
-    private void addTokens(String modelLabel, String type, long n, String tenantLabel) {
+    private void addTokens(ModelMeters m, int type, long n, String tenantLabel) {
         if (n > 0) {
-            counter(TokentapMeters.TOKENS, Tags.of("model", modelLabel, "type", type), tenantLabel).increment(n);
+            Counter c = tenantLabel == null ? m.tokens(type)
+                    : counter(TokentapMeters.TOKENS, Tags.of("model", m.label, "type", TOKEN_TYPES[type]), tenantLabel);
+            c.increment(n);
         }
     }
 
@@ -177,7 +190,11 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
     }
 
     static String statusClass(int status) {
-        return status >= 100 && status < 600 ? (status / 100) + "xx" : "none";
+        return STATUS_CLASSES[statusIndex(status)];
+    }
+
+    private static int statusIndex(int status) {
+        return status >= 100 && status < 600 ? status / 100 : 0;
     }
 
     private RouteMeters routeMeters(String route, String model) {
@@ -205,11 +222,39 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
 
     /** Per model: streams in flight and the windowed quantiles, with their gauges. */
     private final class ModelMeters {
+        final String label;
+        final ModelPrice price;
         final AtomicInteger inFlight = new AtomicInteger();
         final WindowedHistogram ttftWindow = new WindowedHistogram(config.window(), nanoTime);
         final WindowedHistogram itlWindow = new WindowedHistogram(config.window(), nanoTime);
+        // Counters without a tenant label, registered on first use (a counter at zero for every type would
+        // add series nobody asked for) and then read without a registry lookup.
+        // Event loops of several threads fill these: a volatile read on the hot path, and a race to register is
+        // benign because register() returns the one registered counter to every caller.
+        private final AtomicReferenceArray<Counter> tokens = new AtomicReferenceArray<>(TOKEN_TYPES.length);
+        private volatile Counter cost;
+
+        Counter tokens(int type) {
+            Counter c = tokens.get(type);
+            if (c == null) {
+                c = TokentapMeters.TOKENS.counter().tags("model", label, "type", TOKEN_TYPES[type]).register(registry);
+                tokens.set(type, c);
+            }
+            return c;
+        }
+
+        Counter cost() {
+            Counter c = cost;
+            if (c == null) {
+                c = TokentapMeters.COST.counter().tags("model", label).register(registry);
+                cost = c;
+            }
+            return c;
+        }
 
         ModelMeters(String model) {
+            this.label = model;
+            this.price = config.prices().get(model);
             TokentapMeters.STREAMS_IN_FLIGHT.gauge(inFlight, AtomicInteger::get).tag("model", model)
                     .strongReference(true).register(registry);
             for (double q : QUANTILES) {
@@ -238,6 +283,21 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
         final DistributionSummary inputTokens;
         final DistributionSummary outputTokens;
         final RequestTimeline.IntervalListener intervals;
+        private final AtomicReferenceArray<Counter> requests =
+                new AtomicReferenceArray<>(Outcome.values().length * STATUS_CLASSES.length);
+
+        /** The requests counter of an outcome and status, registered on first use (see ModelMeters.tokens). */
+        Counter requests(Outcome outcome, int status) {
+            int sc = statusIndex(status);
+            int i = outcome.ordinal() * STATUS_CLASSES.length + sc;
+            Counter c = requests.get(i);
+            if (c == null) {
+                c = TokentapMeters.REQUESTS.counter().tags("model", modelLabel, "route", routeLabel,
+                        "outcome", outcome.label(), "status_class", STATUS_CLASSES[sc]).register(registry);
+                requests.set(i, c);
+            }
+            return c;
+        }
 
         RouteMeters(RouteModel key, ModelMeters model) {
             this.routeLabel = key.route;
