@@ -1,7 +1,6 @@
 package io.tokentap.proxy.metrics;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -13,8 +12,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.LongSupplier;
 
 /**
@@ -129,7 +126,7 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
     }
 
     static final String[] TOKEN_TYPES = {"input", "output", "cached", "reasoning"};
-    private static final String[] STATUS_CLASSES = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
+    static final String[] STATUS_CLASSES = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
 
     /**
      * Counts the rejection by reason. The relay also finishes the request (outcome {@code shed} or
@@ -193,7 +190,7 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
         return STATUS_CLASSES[statusIndex(status)];
     }
 
-    private static int statusIndex(int status) {
+    static int statusIndex(int status) {
         return status >= 100 && status < 600 ? status / 100 : 0;
     }
 
@@ -202,12 +199,13 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
         String routeLabel = RouteNormalizer.normalize(route);
         RouteModel key = new RouteModel(routeLabel, modelLabel);
         RouteMeters m = byRouteModel.get(key);
-        return m != null ? m : byRouteModel.computeIfAbsent(key, k -> new RouteMeters(k, modelMeters(k.model)));
+        return m != null ? m : byRouteModel.computeIfAbsent(key, k -> new RouteMeters(registry, k.route, modelMeters(k.model)));
     }
 
     private ModelMeters modelMeters(String modelLabel) {
         ModelMeters m = byModel.get(modelLabel);
-        return m != null ? m : byModel.computeIfAbsent(modelLabel, ModelMeters::new);
+        return m != null ? m : byModel.computeIfAbsent(modelLabel,
+                l -> new ModelMeters(registry, l, config.prices().get(l), config.window(), nanoTime));
     }
 
     private static Duration[] seconds(double... s) {
@@ -219,124 +217,4 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
     }
 
     private record RouteModel(String route, String model) { }
-
-    /** Per model: streams in flight and the windowed quantiles, with their gauges. */
-    private final class ModelMeters {
-        final String label;
-        final ModelPrice price;
-        final AtomicInteger inFlight = new AtomicInteger();
-        final WindowedHistogram ttftWindow = new WindowedHistogram(config.window(), nanoTime);
-        final WindowedHistogram itlWindow = new WindowedHistogram(config.window(), nanoTime);
-        // Counters without a tenant label, registered on first use (a counter at zero for every type would
-        // add series nobody asked for) and then read without a registry lookup.
-        // Event loops of several threads fill these: a volatile read on the hot path, and a race to register is
-        // benign because register() returns the one registered counter to every caller.
-        private final AtomicReferenceArray<Counter> tokens = new AtomicReferenceArray<>(TOKEN_TYPES.length);
-        private volatile Counter cost;
-
-        Counter tokens(int type) {
-            Counter c = tokens.get(type);
-            if (c == null) {
-                c = TokentapMeters.TOKENS.counter().tags("model", label, "type", TOKEN_TYPES[type]).register(registry);
-                tokens.set(type, c);
-            }
-            return c;
-        }
-
-        Counter cost() {
-            Counter c = cost;
-            if (c == null) {
-                c = TokentapMeters.COST.counter().tags("model", label).register(registry);
-                cost = c;
-            }
-            return c;
-        }
-
-        ModelMeters(String model) {
-            this.label = model;
-            this.price = config.prices().get(model);
-            TokentapMeters.STREAMS_IN_FLIGHT.gauge(inFlight, AtomicInteger::get).tag("model", model)
-                    .strongReference(true).register(registry);
-            for (double q : QUANTILES) {
-                TokentapMeters.TTFT_WINDOW.gauge(ttftWindow, w -> w.quantileSeconds(q))
-                        .tags("model", model, "quantile", Double.toString(q)).strongReference(true).register(registry);
-            }
-            TokentapMeters.TTFT_P99_P50_RATIO.gauge(ttftWindow, WindowedHistogram::p99OverP50).tag("model", model)
-                    .strongReference(true).register(registry);
-            TokentapMeters.ITL_CV.gauge(itlWindow, WindowedHistogram::coefficientOfVariation).tag("model", model)
-                    .strongReference(true).register(registry);
-        }
-    }
-
-    /** The histograms of one (route, model) pair and its per-event listener. */
-    private final class RouteMeters {
-        final String routeLabel;
-        final String modelLabel;
-        final ModelMeters model;
-        final Timer ttft;
-        final Timer ttfb;
-        final Timer tpot;
-        final Timer e2e;
-        final Timer maxStall;
-        final Timer itl;
-        final Timer itlPerToken;
-        final DistributionSummary inputTokens;
-        final DistributionSummary outputTokens;
-        final RequestTimeline.IntervalListener intervals;
-        private final AtomicReferenceArray<Counter> requests =
-                new AtomicReferenceArray<>(Outcome.values().length * STATUS_CLASSES.length);
-
-        /** The requests counter of an outcome and status, registered on first use (see ModelMeters.tokens). */
-        Counter requests(Outcome outcome, int status) {
-            int sc = statusIndex(status);
-            int i = outcome.ordinal() * STATUS_CLASSES.length + sc;
-            Counter c = requests.get(i);
-            if (c == null) {
-                c = TokentapMeters.REQUESTS.counter().tags("model", modelLabel, "route", routeLabel,
-                        "outcome", outcome.label(), "status_class", STATUS_CLASSES[sc]).register(registry);
-                requests.set(i, c);
-            }
-            return c;
-        }
-
-        RouteMeters(RouteModel key, ModelMeters model) {
-            this.routeLabel = key.route;
-            this.modelLabel = key.model;
-            this.model = model;
-            Tags tags = Tags.of("model", key.model, "route", key.route);
-            ttft = timer(TokentapMeters.TTFT, tags, TTFT_SLOS, Duration.ofSeconds(120));
-            ttfb = timer(TokentapMeters.TTFB, tags, TTFT_SLOS, Duration.ofSeconds(120));
-            tpot = timer(TokentapMeters.TPOT, tags, ITL_SLOS, Duration.ofSeconds(10));
-            e2e = timer(TokentapMeters.E2E, tags, E2E_SLOS, Duration.ofMinutes(10));
-            maxStall = timer(TokentapMeters.MAX_STALL, tags, TTFT_SLOS, Duration.ofSeconds(120));
-            itl = timer(TokentapMeters.ITL, tags, ITL_SLOS, Duration.ofSeconds(10));
-            itlPerToken = timer(TokentapMeters.ITL_PER_TOKEN, tags, ITL_SLOS, Duration.ofSeconds(10));
-            inputTokens = summary(TokentapMeters.REQUEST_INPUT_TOKENS, tags);
-            outputTokens = summary(TokentapMeters.REQUEST_OUTPUT_TOKENS, tags);
-            WindowedHistogram itlWindow = model.itlWindow;
-            intervals = (gapNanos, tokens) -> {
-                itl.record(gapNanos, TimeUnit.NANOSECONDS);
-                itlPerToken.record(gapNanos / Math.max(1, tokens), TimeUnit.NANOSECONDS);
-                itlWindow.recordNanos(gapNanos);
-            };
-        }
-
-        private Timer timer(TokentapMeters meter, Tags tags, Duration[] slos, Duration max) {
-            return meter.timer().tags(tags)
-                    .publishPercentileHistogram()
-                    .serviceLevelObjectives(slos)
-                    .minimumExpectedValue(Duration.ofMillis(1))
-                    .maximumExpectedValue(max)
-                    .register(registry);
-        }
-
-        private DistributionSummary summary(TokentapMeters meter, Tags tags) {
-            return meter.summary().tags(tags)
-                    .publishPercentileHistogram()
-                    .serviceLevelObjectives(TOKEN_SLOS)
-                    .minimumExpectedValue(1.0)
-                    .maximumExpectedValue(262144.0)
-                    .register(registry);
-        }
-    }
 }
