@@ -48,7 +48,7 @@ public final class ProxyServer implements AutoCloseable {
 
     public ProxyServer(ProxyConfig config, ProxyMetrics metrics, EventLoopGroup bossGroup,
                        EventLoopGroup workerGroup) {
-        this(config, metrics, bossGroup, workerGroup, WireFormatTap.INSTANCE,
+        this(config, metrics, bossGroup, workerGroup, new WireFormatTap(config.relay().tapMaxBytes()),
                 config.log().requests() ? new JsonLinesRequestLog(System.out) : RequestLog.NONE);
     }
 

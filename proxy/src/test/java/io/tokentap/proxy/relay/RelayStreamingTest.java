@@ -233,6 +233,27 @@ class RelayStreamingTest extends RelayTestSupport {
     }
 
     @Test
+    void largeRequestBodyArrivesIntact() throws Exception {
+        start(req -> Script.fixed(200, "application/json", "{\"len\":" + req.body().length() + ",\"hash\":"
+                + req.body().hashCode() + "}"));
+        StringBuilder sb = new StringBuilder("{\"model\":\"big\",\"messages\":[");
+        for (int i = 0; sb.length() < 4 * 1024 * 1024; i++) {
+            sb.append("{\"role\":\"user\",\"content\":\"message number ").append(i).append("\"},");
+        }
+        sb.append("{}]}");
+        String body = sb.toString();
+        try (RawClient client = new RawClient(proxyAddress)) {
+            client.readInBackground(8192);
+            client.write(RawClient.post("/v1/chat/completions", body));
+            await().atMost(Duration.ofSeconds(20)).until(() -> client.text().contains("\"hash\""));
+            assertThat(client.text()).contains("{\"len\":" + body.length() + ",\"hash\":" + body.hashCode() + "}");
+        }
+        RecordingMetrics.Finished f = metrics.finished.poll(5, TimeUnit.SECONDS);
+        assertThat(f).isNotNull();
+        assertThat(f.model()).isEqualTo("big");
+    }
+
+    @Test
     void malformedRequestGets400AndClose() throws Exception {
         start(req -> Script.fixed(200, "text/plain", "unused"));
         try (RawClient client = new RawClient(proxyAddress)) {
