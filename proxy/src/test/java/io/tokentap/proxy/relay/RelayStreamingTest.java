@@ -137,6 +137,27 @@ class RelayStreamingTest extends RelayTestSupport {
     }
 
     @Test
+    void fullUpstreamPoolAnswers503AndRecordsTheRejection() throws Exception {
+        Script slow = Script.sse().send("data: {\"event\":1}\n\n").pause(Duration.ofMillis(1500)).end();
+        start(req -> slow, c -> c.withUpstream(new io.tokentap.proxy.config.UpstreamConfig(c.upstream().url(), 1, 1,
+                Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofSeconds(4))));
+        try (RawClient first = new RawClient(proxyAddress); RawClient second = new RawClient(proxyAddress)) {
+            first.readInBackground(8192);
+            first.write(RawClient.post("/v1/chat/completions", BODY));
+            await().atMost(Duration.ofSeconds(5)).until(() -> first.nanosWhenSeen("{\"event\":1}") > 0);
+            second.readInBackground(8192);
+            second.write(closingRequest());
+            await().atMost(Duration.ofSeconds(5)).until(() -> second.eof);
+            assertThat(second.text()).startsWith("HTTP/1.1 503").contains("upstream_busy");
+        }
+        assertThat(metrics.rejected).containsExactly("concurrency");
+        RecordingMetrics.Finished f = metrics.finished.poll(5, TimeUnit.SECONDS);
+        assertThat(f).isNotNull();
+        assertThat(f.timeline().outcome()).isEqualTo(Outcome.SHED);
+        assertThat(upstream.connectionsOpened.get()).isEqualTo(1);
+    }
+
+    @Test
     void keepAliveOnBothSides() throws Exception {
         start(req -> Script.fixed(200, "application/json", "{\"n\":\"" + req.uri() + "\"}"));
         try (RawClient client = new RawClient(proxyAddress)) {
