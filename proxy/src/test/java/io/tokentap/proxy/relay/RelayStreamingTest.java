@@ -275,6 +275,38 @@ class RelayStreamingTest extends RelayTestSupport {
     }
 
     @Test
+    void http10ClientGetsACloseDelimitedStream() throws Exception {
+        start(req -> Script.sse().send("data: one\n\n").pause(Duration.ofMillis(20)).send("data: two\n\n").end());
+        try (RawClient client = new RawClient(proxyAddress)) {
+            client.readInBackground(8192);
+            client.write(RawClient.post("/v1/chat/completions", BODY).replace("HTTP/1.1", "HTTP/1.0"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> client.eof);
+            String text = client.text();
+            assertThat(text).startsWith("HTTP/1.0 200").contains("connection: close")
+                    .doesNotContain("transfer-encoding").endsWith("data: one\n\ndata: two\n\n");
+        }
+        RecordingMetrics.Finished f = metrics.finished.poll(5, TimeUnit.SECONDS);
+        assertThat(f).isNotNull();
+        assertThat(f.timeline().outcome()).isEqualTo(Outcome.OK);
+    }
+
+    @Test
+    void headResponseHasNoBodyAndKeepsTheConnection() throws Exception {
+        start(req -> req.method().equals("HEAD")
+                ? new Script(200).header("Content-Type", "application/json").header("Content-Length", "1234").end()
+                : Script.fixed(200, "application/json", "{\"after\":\"head\"}"));
+        try (RawClient client = new RawClient(proxyAddress)) {
+            client.readInBackground(8192);
+            client.write("HEAD /v1/models HTTP/1.1\r\nHost: x\r\n\r\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> client.text().endsWith("\r\n\r\n"));
+            assertThat(client.text().toLowerCase()).startsWith("http/1.1 200").contains("content-length: 1234");
+            client.write("GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> client.text().contains("{\"after\":\"head\"}"));
+        }
+        assertThat(upstream.connectionsOpened.get()).isEqualTo(1);
+    }
+
+    @Test
     void malformedRequestGets400AndClose() throws Exception {
         start(req -> Script.fixed(200, "text/plain", "unused"));
         try (RawClient client = new RawClient(proxyAddress)) {
