@@ -112,6 +112,10 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "How far into a request body to look for \"model\" (relay.modelPeekBytes).")
     String modelPeek;
 
+    @Option(names = "--tap-max-bytes", paramLabel = "BYTES",
+            description = "Longest SSE line or largest JSON body the timing tap decodes (relay.tapMaxBytes).")
+    String tapMaxBytes;
+
     @Option(names = "--preserve-host", negatable = true, fallbackValue = "true",
             description = "Send the client's Host header upstream (relay.preserveHost).")
     Boolean preserveHost;
@@ -157,6 +161,7 @@ public final class ProxyCommand implements Callable<Integer> {
         put(o, "relay.writeBufferHighBytes", writeBufferHigh, "--write-buffer-high");
         put(o, "relay.readBufferBytes", readBuffer, "--read-buffer");
         put(o, "relay.modelPeekBytes", modelPeek, "--model-peek");
+        put(o, "relay.tapMaxBytes", tapMaxBytes, "--tap-max-bytes");
         put(o, "relay.preserveHost", preserveHost == null ? null : preserveHost.toString(), "--preserve-host");
         put(o, "log.requests", logRequests == null ? null : logRequests.toString(), "--log-requests");
         put(o, "admin.listen", admin, "--admin");

@@ -46,9 +46,10 @@ public final class ProxyServer implements AutoCloseable {
     private UpstreamPool pool;
     private Channel serverChannel;
 
+    /** With the configured request log (standard output when {@code log.requests} is on). */
     public ProxyServer(ProxyConfig config, ProxyMetrics metrics, EventLoopGroup bossGroup,
                        EventLoopGroup workerGroup) {
-        this(config, metrics, bossGroup, workerGroup, WireFormatTap.INSTANCE,
+        this(config, metrics, bossGroup, workerGroup, new WireFormatTap(config.relay().tapMaxBytes()),
                 config.log().requests() ? new JsonLinesRequestLog(System.out) : RequestLog.NONE);
     }
 
@@ -131,6 +132,13 @@ public final class ProxyServer implements AutoCloseable {
         clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         if (pool != null) {
             pool.close();
+        }
+        if (requestLog instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing the request log", e);
+            }
         }
     }
 }

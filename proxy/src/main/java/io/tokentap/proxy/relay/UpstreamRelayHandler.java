@@ -3,6 +3,7 @@ package io.tokentap.proxy.relay;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -42,24 +43,25 @@ final class UpstreamRelayHandler extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
+        if (!(msg instanceof HttpObject o)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (o.decoderResult().isFailure()) {
+            ReferenceCountUtil.release(msg);
+            failed(ctx, o.decoderResult().cause());
+            return;
+        }
         long nanos = stamp.lastReadNanos();
-        if (msg instanceof HttpResponse r) {
-            if (r.decoderResult().isFailure()) {
-                ReferenceCountUtil.release(msg);
-                failed(ctx, r.decoderResult().cause());
-                return;
-            }
+        if (o instanceof HttpResponse r) {
             client.onUpstreamResponse(exchange, r, nanos);
         }
-        if (msg instanceof HttpContent c && client != null) {
-            if (c.decoderResult().isFailure()) {
+        if (o instanceof HttpContent c) {
+            if (client != null) {
+                client.onUpstreamContent(exchange, c, nanos);
+            } else {
                 c.release();
-                failed(ctx, c.decoderResult().cause());
-                return;
             }
-            client.onUpstreamContent(exchange, c, nanos);
-        } else if (!(msg instanceof HttpResponse)) {
-            ReferenceCountUtil.release(msg);
         }
     }
 
