@@ -279,4 +279,47 @@ class SimServerTest {
         assertThat(slowMs).isGreaterThanOrEqualTo(20 * 19);
         assertThat(get("/metrics").body()).contains("tokentap_sim_time_scale{engine=\"0\",model_name=\"tokentap/tiny\"} 0.1");
     }
+
+    @Test
+    void aFullQueueAnswers429WithRetryAfterWhenTheProfileSaysSo() throws Exception {
+        String yaml = new String(getClass().getResourceAsStream("/io/tokentap/sim/profiles/tiny.yaml").readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8)
+                .replace("max_waiting: 256", "max_waiting: 0")
+                .replace("reject_status: 503", "reject_status: 429")
+                .replace("retry_after_seconds: 1", "retry_after_seconds: 7");
+        start(new ProfileLoader().parse(yaml, "tiny-429.yaml", "tiny-429"), 20, false);
+        HttpResponse<String> r = post("/v1/chat/completions", "{\"model\":\"m\",\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"hi\"}],\"max_tokens\":3,\"stream\":true}");
+        assertThat(r.statusCode()).isEqualTo(429);
+        assertThat(r.headers().firstValue("retry-after")).hasValue("7");
+        assertThat(error(r).get("type").asText()).isEqualTo("rate_limit_error");
+        assertThat(get("/metrics").body()).contains("tokentap_sim_rejected_requests_total{engine=\"0\",model_name=\"tokentap/tiny\"} 1.0");
+    }
+
+    @Test
+    void theKvWallShowsInMetricsAsPreemptions() throws Exception {
+        start(new ProfileLoader().load("tiny"), 200, false);
+        // 10 requests growing to 100 + 900 tokens against a 4,576-token cache.
+        StringBuilder prompt = new StringBuilder();
+        for (int i = 0; i < 94; i++) {
+            prompt.append("the ");
+        }
+        String body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt
+                + "\"}],\"max_tokens\":900,\"ignore_eos\":true}";
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            all.add(client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sim.port()
+                    + "/v1/chat/completions")).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        for (var f : all) {
+            HttpResponse<String> r = f.get(20, TimeUnit.SECONDS);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(JSON.readTree(r.body()).at("/usage/completion_tokens").asInt()).isEqualTo(900);
+            assertThat(JSON.readTree(r.body()).at("/usage/prompt_tokens").asInt()).isEqualTo(100);
+        }
+        String m = get("/metrics").body();
+        assertThat(m).containsPattern("vllm:num_preemptions_total\\{engine=\"0\",model_name=\"tokentap/tiny\"} [1-9]");
+        assertThat(m).contains("vllm:kv_cache_usage_perc{engine=\"0\",model_name=\"tokentap/tiny\"} 0.0");
+    }
 }
