@@ -322,4 +322,28 @@ class SimServerTest {
         assertThat(m).containsPattern("vllm:num_preemptions_total\\{engine=\"0\",model_name=\"tokentap/tiny\"} [1-9]");
         assertThat(m).contains("vllm:kv_cache_usage_perc{engine=\"0\",model_name=\"tokentap/tiny\"} 0.0");
     }
+
+    @Test
+    void groundTruthFileGetsOneJsonLinePerRequest(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("truth.jsonl");
+        sim = SimServer.start(new SimServer.Options(new ProfileLoader().load("tiny"), "127.0.0.1", 0, 50, file, true, 7, 1));
+        for (int i = 0; i < 3; i++) {
+            post("/v1/completions", "{\"model\":\"m\",\"prompt\":\"hi\",\"stream\":true,\"max_tokens\":4,\"ignore_eos\":true}",
+                    "x-request-id", "file-" + i);
+        }
+        sim.close();
+        sim = null;
+        List<String> lines = java.nio.file.Files.readAllLines(file);
+        assertThat(lines).hasSize(3);
+        for (int i = 0; i < 3; i++) {
+            JsonNode line = JSON.readTree(lines.get(i));
+            assertThat(line.get("request_id").asText()).isEqualTo("file-" + i);
+            int tokens = 0;
+            for (JsonNode e : line.get("events")) {
+                tokens += e.get(2).asInt();
+                assertThat(e.get(1).asLong()).isGreaterThan(1_600_000_000_000L); // epoch millis
+            }
+            assertThat(tokens).isEqualTo(4);
+        }
+    }
 }
