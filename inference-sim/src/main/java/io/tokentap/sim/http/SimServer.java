@@ -82,7 +82,7 @@ public final class SimServer implements AutoCloseable {
         this.engine = new Engine(profile, new NettyEngineExecutor(engineThread != null ? engineThread : group.next()),
                 metrics, new SplittableRandom(o.seed()), o.timeScale());
         this.groundTruth = o.groundTruthFile() != null || o.groundTruthInMemory()
-                ? new GroundTruth(o.groundTruthFile(), 10_000) : null;
+                ? new GroundTruth(o.groundTruthFile(), 10_000) : new GroundTruth(null, 0);
     }
 
     /** Binds and starts serving. */
@@ -125,6 +125,7 @@ public final class SimServer implements AutoCloseable {
         return dcgm;
     }
 
+    /** The ground-truth recorder (disabled unless asked for). */
     GroundTruth groundTruth() {
         return groundTruth;
     }
@@ -151,12 +152,10 @@ public final class SimServer implements AutoCloseable {
         if (engineThread != null) {
             engineThread.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
         }
-        if (groundTruth != null) {
-            try {
-                groundTruth.close();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+        try {
+            groundTruth.close();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 }

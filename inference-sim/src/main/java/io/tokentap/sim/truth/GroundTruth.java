@@ -50,6 +50,11 @@ public final class GroundTruth implements AutoCloseable {
         });
     }
 
+    /** Whether anything is recorded. */
+    public boolean enabled() {
+        return !disabled;
+    }
+
     /** The timeline of one request; used by one event loop thread. */
     public Timeline start(String requestId, String responseId) {
         return new Timeline(requestId, responseId);

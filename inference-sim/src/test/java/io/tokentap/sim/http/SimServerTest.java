@@ -299,7 +299,7 @@ class SimServerTest {
 
     @Test
     void theKvWallShowsInMetricsAsPreemptions() throws Exception {
-        start(new ProfileLoader().load("tiny"), 200, false);
+        start(new ProfileLoader().load("tiny"), 20, false);
         // 10 requests growing to 100 + 900 tokens against a 4,576-token cache.
         StringBuilder prompt = new StringBuilder();
         for (int i = 0; i < 94; i++) {
@@ -346,5 +346,16 @@ class SimServerTest {
             }
             assertThat(tokens).isEqualTo(4);
         }
+    }
+
+    @Test
+    void profileFaultsApplyToEveryRequestAndTheHeaderOverridesThem() throws Exception {
+        String yaml = new String(getClass().getResourceAsStream("/io/tokentap/sim/profiles/tiny.yaml").readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8) + "faults:\n  status: 500\n  rate: 1.0\n";
+        start(new ProfileLoader().parse(yaml, "tiny-500.yaml", "tiny-500"), 20, false);
+        String body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":3}";
+        assertThat(post("/v1/chat/completions", body).statusCode()).isEqualTo(500);
+        assertThat(post("/v1/chat/completions", body, "x-tokentap-fault", "rate=0").statusCode()).isEqualTo(200);
+        assertThat(get("/ground-truth").statusCode()).isEqualTo(404);
     }
 }
