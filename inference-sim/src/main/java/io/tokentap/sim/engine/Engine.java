@@ -42,10 +42,14 @@ public final class Engine {
     private final List<SimRequest> batch = new ArrayList<>();
     private int[] batchTokens = new int[64];
     private boolean iterating;
+    /** When the iteration in flight ends on the model's timeline (wall nanos). */
+    private long iterationEndNanos;
     private long busyNanos;
     private long preemptions;
 
     private volatile EngineState state;
+
+    private static final long MAX_LAG_NANOS = 20_000_000;
 
     /**
      * @param timeScale model seconds per wall second: 10 runs the model ten times faster than real hardware
@@ -210,13 +214,20 @@ public final class Engine {
             publish();
             return;
         }
-        iterating = true;
         double seconds = cost.iterationSeconds(computedTokens, kvRead, batch.size());
         long wallNanos = Math.max(1, (long) (seconds * 1e9 / timeScale));
         busyNanos += wallNanos;
         listener.onIteration(wallNanos, prefillTokens, decodeTokens);
         publish();
-        executor.schedule(this::completeIteration, wallNanos);
+        // Deadlines are absolute on the model's timeline: an iteration starts when the previous one ended, not when
+        // the timer happened to fire, so timer granularity (a Netty select wakes in whole milliseconds) and wake-up
+        // latency do not slow the model down. A debt of more than MAX_LAG (a GC pause, an overloaded host) is dropped
+        // rather than repaid in a burst.
+        long now = executor.nanoTime();
+        long start = iterating && now - iterationEndNanos < MAX_LAG_NANOS ? iterationEndNanos : now;
+        iterating = true;
+        iterationEndNanos = start + wallNanos;
+        executor.schedule(this::completeIteration, iterationEndNanos - now);
     }
 
     private void preempt(SimRequest victim) {

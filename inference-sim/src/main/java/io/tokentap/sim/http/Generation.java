@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * One generation on one connection: the engine's {@link TokenSink}, and the writer of its response.
  *
  * <p>Threading: the engine calls the sink methods on its own thread; each call hops to the channel's event loop,
- * where all the state below lives (plain fields, no locks). Backpressure: while the channel is not writable, or a
+ * where all the state below lives (plain fields, no locks), or runs at once when the engine shares that loop. Backpressure: while the channel is not writable, or a
  * fault holds the stream, tokens are merged into one pending event (as vLLM merges the deltas of a client that
  * falls behind) and flushed when the channel drains. The engine never waits for a slow client, like a real one;
  * memory per stream is bounded by the request's own output.
@@ -77,13 +77,22 @@ final class Generation implements TokenSink {
     @Override
     public void onAccepted() {
         if (request.stream()) {
-            channel.eventLoop().execute(this::sendHeaders);
+            onLoop(this::sendHeaders);
+        }
+    }
+
+    /** Runs on the channel's event loop: directly when the engine shares it (one I/O thread), else as a task. */
+    private void onLoop(Runnable task) {
+        if (channel.eventLoop().inEventLoop()) {
+            task.run();
+        } else {
+            channel.eventLoop().execute(task);
         }
     }
 
     @Override
     public void onRejected(int status, int retryAfterSeconds) {
-        channel.eventLoop().execute(() -> {
+        onLoop(() -> {
             if (done) {
                 return;
             }
@@ -100,7 +109,11 @@ final class Generation implements TokenSink {
 
     @Override
     public void onToken(int index, FinishReason finishReason) {
-        channel.eventLoop().execute(() -> deliver(index, finishReason));
+        if (channel.eventLoop().inEventLoop()) {
+            deliver(index, finishReason);
+        } else {
+            channel.eventLoop().execute(() -> deliver(index, finishReason));
+        }
     }
 
     // ---- event loop ----

@@ -60,7 +60,7 @@ final class SimHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                     "text/plain; version=0.0.4; charset=utf-8", server.dcgm().scrape(server.engine().state()));
             case "/ground-truth" -> {
                 GroundTruth truth = server.groundTruth();
-                if (truth == null) {
+                if (!truth.enabled()) {
                     Responses.error(ctx.channel(), Route.CHAT, new ApiError(404, "Ground truth is off: start the "
                             + "simulator with --ground-truth FILE.", "invalid_request_error", null, "not_found"), 0, null);
                 } else {
@@ -133,16 +133,11 @@ final class SimHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         };
         String requestId = clientId != null && clientId.length() <= 128 && clientId.matches("[A-Za-z0-9._:-]+")
                 ? clientId : format.id();
-        GroundTruth truth = server.groundTruth();
-        GroundTruth.Timeline timeline = truth == null ? NO_TRUTH.start(requestId, format.id())
-                : truth.start(requestId, format.id());
+        GroundTruth.Timeline timeline = server.groundTruth().start(requestId, format.id());
         current = new Generation(ctx.channel(), server.engine(), parsed, format, faults, timeline, requestId,
                 maxTokens, random.nextLong(), server.engine().timeScale(), () -> current = null);
         current.start();
     }
-
-    /** A sink for timelines when ground truth is off: keeps nothing. */
-    private static final GroundTruth NO_TRUTH = new GroundTruth(null, 0);
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {

@@ -9,6 +9,9 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Deque;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The send time of every streamed event of every request, taken right before the event's {@code writeAndFlush},
@@ -22,6 +25,8 @@ import java.util.Deque;
  */
 public final class GroundTruth implements AutoCloseable {
     private final BufferedWriter out;
+    /** File writes happen here, never on an event loop. */
+    private final ExecutorService writer;
     private final int keep;
     private final Deque<String> recent = new ArrayDeque<>();
     private final boolean disabled;
@@ -38,6 +43,16 @@ public final class GroundTruth implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write ground truth to " + file, e);
         }
+        this.writer = file == null ? null : Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "sim-ground-truth");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Whether anything is recorded. */
+    public boolean enabled() {
+        return !disabled;
     }
 
     /** The timeline of one request; used by one event loop thread. */
@@ -94,13 +109,15 @@ public final class GroundTruth implements AutoCloseable {
         if (recent.size() > keep) {
             recent.removeFirst();
         }
-        if (out != null) {
-            try {
-                out.write(line);
-                out.write('\n');
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+        if (writer != null) {
+            writer.execute(() -> {
+                try {
+                    out.write(line);
+                    out.write('\n');
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
         }
     }
 
@@ -110,8 +127,14 @@ public final class GroundTruth implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() throws IOException {
-        if (out != null) {
+    public void close() throws IOException {
+        if (writer != null) {
+            writer.shutdown();
+            try {
+                writer.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             out.close();
         }
     }

@@ -215,18 +215,19 @@ class SimServerTest {
         startTiny();
         String body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true,"
                 + "\"max_tokens\":40,\"ignore_eos\":true}";
-        HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sim.port() + "/v1/chat/completions"))
-                .header("x-tokentap-fault", "disconnect_after=5").POST(HttpRequest.BodyPublishers.ofString(body)).build();
-        HttpResponse<java.util.stream.Stream<String>> r = client.send(req, HttpResponse.BodyHandlers.ofLines());
-        List<String> lines = new ArrayList<>();
-        try {
-            r.body().forEach(lines::add);
-        } catch (java.io.UncheckedIOException expected) {
-            // the connection was cut mid-stream
+        String raw;
+        // A raw socket: an HTTP client library may drop what it buffered when the body ends early.
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", sim.port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "x-tokentap-fault: disconnect_after=5\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            raw = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         }
-        long content = lines.stream().filter(l -> l.contains("\"content\":\"") && !l.contains("\"role\"")).count();
+        assertThat(raw).startsWith("HTTP/1.1 200");
+        long content = raw.lines().filter(l -> l.contains("\"content\":\"") && !l.contains("\"role\"")).count();
         assertThat(content).isEqualTo(5);
-        assertThat(lines).doesNotContain("data: [DONE]");
+        assertThat(raw).doesNotContain("[DONE]");
         await().atMost(Duration.ofSeconds(5)).until(() -> sim.engine().state().running() == 0);
     }
 
@@ -278,5 +279,83 @@ class SimServerTest {
         long slowMs = (System.nanoTime() - t0) / 1_000_000;
         assertThat(slowMs).isGreaterThanOrEqualTo(20 * 19);
         assertThat(get("/metrics").body()).contains("tokentap_sim_time_scale{engine=\"0\",model_name=\"tokentap/tiny\"} 0.1");
+    }
+
+    @Test
+    void aFullQueueAnswers429WithRetryAfterWhenTheProfileSaysSo() throws Exception {
+        String yaml = new String(getClass().getResourceAsStream("/io/tokentap/sim/profiles/tiny.yaml").readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8)
+                .replace("max_waiting: 256", "max_waiting: 0")
+                .replace("reject_status: 503", "reject_status: 429")
+                .replace("retry_after_seconds: 1", "retry_after_seconds: 7");
+        start(new ProfileLoader().parse(yaml, "tiny-429.yaml", "tiny-429"), 20, false);
+        HttpResponse<String> r = post("/v1/chat/completions", "{\"model\":\"m\",\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"hi\"}],\"max_tokens\":3,\"stream\":true}");
+        assertThat(r.statusCode()).isEqualTo(429);
+        assertThat(r.headers().firstValue("retry-after")).hasValue("7");
+        assertThat(error(r).get("type").asText()).isEqualTo("rate_limit_error");
+        assertThat(get("/metrics").body()).contains("tokentap_sim_rejected_requests_total{engine=\"0\",model_name=\"tokentap/tiny\"} 1.0");
+    }
+
+    @Test
+    void theKvWallShowsInMetricsAsPreemptions() throws Exception {
+        start(new ProfileLoader().load("tiny"), 20, false);
+        // 10 requests growing to 100 + 900 tokens against a 4,576-token cache.
+        StringBuilder prompt = new StringBuilder();
+        for (int i = 0; i < 94; i++) {
+            prompt.append("the ");
+        }
+        String body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt
+                + "\"}],\"max_tokens\":900,\"ignore_eos\":true}";
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            all.add(client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sim.port()
+                    + "/v1/chat/completions")).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        for (var f : all) {
+            HttpResponse<String> r = f.get(20, TimeUnit.SECONDS);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(JSON.readTree(r.body()).at("/usage/completion_tokens").asInt()).isEqualTo(900);
+            assertThat(JSON.readTree(r.body()).at("/usage/prompt_tokens").asInt()).isEqualTo(100);
+        }
+        String m = get("/metrics").body();
+        assertThat(m).containsPattern("vllm:num_preemptions_total\\{engine=\"0\",model_name=\"tokentap/tiny\"} [1-9]");
+        assertThat(m).contains("vllm:kv_cache_usage_perc{engine=\"0\",model_name=\"tokentap/tiny\"} 0.0");
+    }
+
+    @Test
+    void groundTruthFileGetsOneJsonLinePerRequest(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("truth.jsonl");
+        sim = SimServer.start(new SimServer.Options(new ProfileLoader().load("tiny"), "127.0.0.1", 0, 50, file, true, 7, 1));
+        for (int i = 0; i < 3; i++) {
+            post("/v1/completions", "{\"model\":\"m\",\"prompt\":\"hi\",\"stream\":true,\"max_tokens\":4,\"ignore_eos\":true}",
+                    "x-request-id", "file-" + i);
+        }
+        sim.close();
+        sim = null;
+        List<String> lines = java.nio.file.Files.readAllLines(file);
+        assertThat(lines).hasSize(3);
+        for (int i = 0; i < 3; i++) {
+            JsonNode line = JSON.readTree(lines.get(i));
+            assertThat(line.get("request_id").asText()).isEqualTo("file-" + i);
+            int tokens = 0;
+            for (JsonNode e : line.get("events")) {
+                tokens += e.get(2).asInt();
+                assertThat(e.get(1).asLong()).isGreaterThan(1_600_000_000_000L); // epoch millis
+            }
+            assertThat(tokens).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void profileFaultsApplyToEveryRequestAndTheHeaderOverridesThem() throws Exception {
+        String yaml = new String(getClass().getResourceAsStream("/io/tokentap/sim/profiles/tiny.yaml").readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8) + "faults:\n  status: 500\n  rate: 1.0\n";
+        start(new ProfileLoader().parse(yaml, "tiny-500.yaml", "tiny-500"), 20, false);
+        String body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":3}";
+        assertThat(post("/v1/chat/completions", body).statusCode()).isEqualTo(500);
+        assertThat(post("/v1/chat/completions", body, "x-tokentap-fault", "rate=0").statusCode()).isEqualTo(200);
+        assertThat(get("/ground-truth").statusCode()).isEqualTo(404);
     }
 }
