@@ -241,6 +241,7 @@ class DeploymentFilesTest {
         return null;
     }
 
+    /** The manifests as {@code kubectl kustomize} renders them. */
     static List<Map<String, Object>> render() throws Exception {
         String kubectl = kubectl();
         Assumptions.assumeTrue(kubectl != null, "kubectl is not installed");
@@ -257,6 +258,43 @@ class DeploymentFilesTest {
                 Map<String, Object> doc = (Map<String, Object>) o;
                 docs.add(doc);
             }
+        }
+        return docs;
+    }
+
+    /**
+     * The resources and generated ConfigMaps read directly from the kustomization, without kustomize's name hashes,
+     * so that the checks also run on a machine without kubectl.
+     */
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> renderWithoutKubectl() throws IOException {
+        Path dir = ROOT.resolve("docker/k8s");
+        Map<String, Object> k = new Yaml().load(Files.readString(dir.resolve("kustomization.yaml")));
+        List<Map<String, Object>> docs = new ArrayList<>();
+        for (Object r : (List<Object>) k.get("resources")) {
+            for (Object o : new Yaml().loadAll(Files.readString(dir.resolve(r.toString())))) {
+                if (o != null) {
+                    docs.add((Map<String, Object>) o);
+                }
+            }
+        }
+        for (Object g : (List<Object>) k.get("configMapGenerator")) {
+            Map<String, Object> gen = (Map<String, Object>) g;
+            Map<String, String> data = new java.util.LinkedHashMap<>();
+            for (Object f : (List<Object>) gen.get("files")) {
+                String spec = f.toString();
+                String key = spec.contains("=") ? spec.substring(0, spec.indexOf('=')) : Path.of(spec).getFileName()
+                        .toString();
+                String file = spec.contains("=") ? spec.substring(spec.indexOf('=') + 1) : spec;
+                data.put(key, Files.readString(dir.resolve(file)));
+            }
+            Map<String, Object> options = (Map<String, Object>) gen.getOrDefault("options", Map.of());
+            Map<String, Object> metadata = new java.util.LinkedHashMap<>();
+            metadata.put("name", gen.get("name"));
+            if (options.containsKey("labels")) {
+                metadata.put("labels", options.get("labels"));
+            }
+            docs.add(Map.of("apiVersion", "v1", "kind", "ConfigMap", "metadata", metadata, "data", data));
         }
         return docs;
     }
@@ -327,9 +365,17 @@ class DeploymentFilesTest {
     }
 
     @Test
+    void kustomizeRenderParsesAndMatchesTheCode() throws Exception {
+        checkManifests(render());
+    }
+
+    @Test
+    void manifestFilesParseAndMatchTheCode() throws Exception {
+        checkManifests(renderWithoutKubectl());
+    }
+
     @SuppressWarnings("unchecked")
-    void kubernetesManifestsRenderParseAndMatchTheCode() throws Exception {
-        List<Map<String, Object>> docs = render();
+    static void checkManifests(List<Map<String, Object>> docs) throws Exception {
         assertThat(docs).extracting(d -> d.get("kind")).containsExactlyInAnyOrder(
                 "ConfigMap", "ConfigMap", "Service", "Deployment", "ServiceMonitor", "PrometheusRule");
         Map<String, Object> byKind = new HashMap<>();
