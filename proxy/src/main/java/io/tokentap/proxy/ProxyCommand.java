@@ -141,6 +141,10 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "A DCGM exporter's metrics URL for GPU figures (scraper.dcgmUrl).")
     String dcgmUrl;
 
+    @Option(names = "--dcgm-pod", paramLabel = "POD",
+            description = "Keep only the GPUs the DCGM exporter attributes to this pod (scraper.dcgmPod).")
+    String dcgmPod;
+
     @Option(names = "--scrape-interval", paramLabel = "DURATION",
             description = "How often to poll the metrics (scraper.interval; default 1s).")
     String scrapeInterval;
@@ -169,6 +173,7 @@ public final class ProxyCommand implements Callable<Integer> {
         put(o, "scraper.enabled", scrape == null ? null : scrape.toString(), "--scrape");
         put(o, "scraper.metricsUrl", scrapeUrl, "--scrape-url");
         put(o, "scraper.dcgmUrl", dcgmUrl, "--dcgm-url");
+        put(o, "scraper.dcgmPod", dcgmPod, "--dcgm-pod");
         put(o, "scraper.interval", scrapeInterval, "--scrape-interval");
         return o;
     }

@@ -414,7 +414,21 @@ class DeploymentFilesTest {
                 .findFirst().orElseThrow().getMountPath();
         Map<String, String> files = new HashMap<>();
         proxyConfigMap.getData().forEach((k, v) -> files.put(mount + "/" + k, v));
-        ProxyConfig config = parseProxyArgs(sidecar.getArgs(), files);
+        // The kubelet expands $(VAR) in args from the container's env; here with sample values.
+        Map<String, String> env = Map.of("HOST_IP", "10.0.0.7", "POD_NAME", "vllm-0");
+        for (String name : env.keySet()) {
+            assertThat(sidecar.getEnv()).anyMatch(e -> e.getName().equals(name) && e.getValueFrom() != null);
+        }
+        List<String> args = sidecar.getArgs().stream().map(a -> {
+            String out = a;
+            for (Map.Entry<String, String> e : env.entrySet()) {
+                out = out.replace("$(" + e.getKey() + ")", e.getValue());
+            }
+            return out;
+        }).toList();
+        ProxyConfig config = parseProxyArgs(args, files);
+        assertThat(config.scraper().dcgmUrl()).isEqualTo(URI.create("http://10.0.0.7:9400/metrics"));
+        assertThat(config.scraper().dcgmPod()).isEqualTo("vllm-0");
 
         Map<String, Integer> ports = sidecar.getPorts().stream()
                 .collect(Collectors.toMap(ContainerPort::getName, ContainerPort::getContainerPort));

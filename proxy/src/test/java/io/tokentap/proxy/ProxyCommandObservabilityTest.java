@@ -19,13 +19,14 @@ class ProxyCommandObservabilityTest {
         ProxyCommand cmd = new ProxyCommand();
         new CommandLine(cmd).parseArgs("--upstream", "http://127.0.0.1:8000", "--admin", "0.0.0.0:9100",
                 "--drain-timeout", "3s", "--scrape-url", "http://127.0.0.1:8001/metrics",
-                "--dcgm-url", "http://127.0.0.1:9400/metrics", "--scrape-interval", "2s");
+                "--dcgm-url", "http://127.0.0.1:9400/metrics", "--dcgm-pod", "vllm-0", "--scrape-interval", "2s");
         ProxyConfig c = cmd.config();
         assertThat(c.admin().listen().toString()).isEqualTo("0.0.0.0:9100");
         assertThat(c.admin().drainTimeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(c.scraper().enabled()).isTrue();
         assertThat(c.scraper().metricsUrl()).isEqualTo(URI.create("http://127.0.0.1:8001/metrics"));
         assertThat(c.scraper().dcgmUrl()).isEqualTo(URI.create("http://127.0.0.1:9400/metrics"));
+        assertThat(c.scraper().dcgmPod()).isEqualTo("vllm-0");
         assertThat(c.scraper().interval()).isEqualTo(Duration.ofSeconds(2));
     }
 
