@@ -30,9 +30,10 @@ import picocli.CommandLine.Option;
         description = {
             "Runs the sidecar proxy in front of an inference server.",
             "",
-            "Relays every request without buffering streamed responses and measures TTFB, TTFT, ITL, TPOT and",
-            "tokens of each. Settings come from --config FILE (YAML, see config/proxy.yaml) and these flags;",
-            "a flag wins over the file."
+            "Relays every request without buffering streamed responses, and measures",
+            "TTFB, TTFT, ITL, TPOT and tokens of each.",
+            "Settings come from --config FILE (YAML, see config/proxy.yaml) and from",
+            "these flags; a flag wins over the file."
         })
 public final class ProxyCommand implements Callable<Integer> {
 
