@@ -47,6 +47,10 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "Address to accept client traffic on (server.listen; default 0.0.0.0:8080).")
     String listen;
 
+    @Option(names = "--drain-timeout", paramLabel = "DURATION",
+            description = "On shutdown, how long streams in flight may finish (server.drainTimeout; default 25s).")
+    String drainTimeout;
+
     @Option(names = "--upstream", paramLabel = "URL",
             description = "The inference server, e.g. http://127.0.0.1:8000 (upstream.url).")
     String upstream;
@@ -114,6 +118,7 @@ public final class ProxyCommand implements Callable<Integer> {
         put(o, "server.listen", listen, "--listen");
         put(o, "server.maxInitialLineBytes", maxInitialLine, "--max-initial-line");
         put(o, "server.maxHeaderBytes", maxHeaderSize, "--max-header-size");
+        put(o, "server.drainTimeout", drainTimeout, "--drain-timeout");
         put(o, "upstream.url", upstream, "--upstream");
         put(o, "upstream.maxConnections", maxConnections, "--max-connections");
         put(o, "upstream.maxPendingAcquires", maxPendingAcquires, "--max-pending-acquires");
@@ -157,6 +162,12 @@ public final class ProxyCommand implements Callable<Integer> {
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
         ProxyServer server = new ProxyServer(config, ProxyMetrics.NOOP, boss, workers);
         Thread shutdown = new Thread(() -> {
+            try {
+                // SIGTERM: stop accepting, let streams in flight finish, then close.
+                server.drain(config.server().drainTimeout());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             server.close();
             boss.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).syncUninterruptibly();
             workers.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).syncUninterruptibly();
