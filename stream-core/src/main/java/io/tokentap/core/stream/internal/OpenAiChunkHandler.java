@@ -29,6 +29,7 @@ final class OpenAiChunkHandler implements SseEventHandler {
     private static final int EVENT_ERROR = 0;
 
     private final StreamEventSink sink;
+    private final ReusableJsonParser json = new ReusableJsonParser();
     private final boolean wantText;
     private final StringBuilder text = new StringBuilder();
     private final StringBuilder reasoning = new StringBuilder();
@@ -63,12 +64,16 @@ final class OpenAiChunkHandler implements SseEventHandler {
             return true;
         }
         reset();
-        try (JsonParser p = Json.parser(data, len)) {
+        try {
+            JsonParser p = json.begin(data, len);
             if (p.nextToken() != JsonToken.START_OBJECT) {
+                json.discard();
                 return nonJsonError(eventType, data, len, nanos);
             }
             readChunk(p);
+            json.end();
         } catch (IOException | RuntimeException e) {
+            json.discard();
             return nonJsonError(eventType, data, len, nanos);
         }
         emit(eventType, nanos);

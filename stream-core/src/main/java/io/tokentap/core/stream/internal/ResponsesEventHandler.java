@@ -36,6 +36,7 @@ final class ResponsesEventHandler implements SseEventHandler {
     private static final int ERROR = 10;
 
     private final StreamEventSink sink;
+    private final ReusableJsonParser json = new ReusableJsonParser();
     private final boolean wantText;
     private final StringBuilder delta = new StringBuilder();
     private final ErrorFields error = new ErrorFields();
@@ -73,12 +74,16 @@ final class ResponsesEventHandler implements SseEventHandler {
             emit(nanos);
             return true;
         }
-        try (JsonParser p = Json.parser(data, len)) {
+        try {
+            JsonParser p = json.begin(data, len);
             if (p.nextToken() != JsonToken.START_OBJECT) {
+                json.discard();
                 return nonJson(eventType, data, len, nanos);
             }
             readEvent(p);
+            json.end();
         } catch (IOException | RuntimeException e) {
+            json.discard();
             return nonJson(eventType, data, len, nanos);
         }
         if (type == EventTypes.NONE) {
