@@ -280,4 +280,35 @@ class SseFramingTest {
         d.end(1);
         assertThat(sink.events).isEqualTo(expected.events);
     }
+
+    @Test
+    void aByteOrderMarkAtTheStartIsIgnored() {
+        String body = "\uFEFF" + chunk("a") + chunk("b");
+        RecordingSink s = Feeder.decode(WireFormat.OPENAI_CHAT_SSE, body);
+        assertThat(s.events).containsExactly("content TEXT 0 a", "content TEXT 0 b");
+        assertThat(s.malformed).isZero();
+        assertEverySplit(WireFormat.OPENAI_CHAT_SSE, body.getBytes(StandardCharsets.UTF_8), s);
+    }
+
+    @Test
+    void whatTrailsAJsonValueDoesNotSpillIntoTheNextEvent() {
+        String body = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]} tru\n\n"
+                + "data: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]} {\"x\":1}\n\n"
+                + "data: {\"choices\":[{\"delta\":{\"content\":\"c\"}}]}   \n\n"
+                + "data: 12\n\n"
+                + "data: \"text\"\n\n"
+                + "data: {\"choices\":[1,\"x\",{\"delta\":{\"content\":\"d\"}},null]}\n\n"
+                + chunk("e");
+        RecordingSink s = Feeder.decode(WireFormat.OPENAI_CHAT_SSE, body);
+        assertThat(s.events).containsExactly("content TEXT 0 a", "content TEXT 0 b", "content TEXT 0 c",
+                "content TEXT 0 d", "content TEXT 0 e");
+        assertThat(s.malformed).as("the bare number and the bare string").isEqualTo(2);
+    }
+
+    @Test
+    void doneIsAcceptedInEverySseFormat() {
+        for (WireFormat f : new WireFormat[] {WireFormat.OPENAI_RESPONSES_SSE, WireFormat.ANTHROPIC_SSE, WireFormat.TGI_SSE}) {
+            assertThat(Feeder.decode(f, "data: [DONE]\n\n").events).as(f.name()).containsExactly("done");
+        }
+    }
 }

@@ -53,6 +53,11 @@ final class AnthropicEventHandler implements SseEventHandler {
         if (wantText) {
             text.setLength(0);
         }
+        if (Json.isToken(data, len, Json.DONE)) {
+            // Not sent by these APIs, but by some compatible servers and gateways after the real end marker.
+            sink.done(nanos);
+            return true;
+        }
         if (Json.isBlank(data, len)) {
             return emitBare(eventType, nanos);
         }

@@ -6,7 +6,6 @@ import io.tokentap.core.stream.ContentKind;
 import io.tokentap.core.stream.StreamEventSink;
 import io.tokentap.core.stream.Usage;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The {@code data:} payloads of OpenAI-compatible streams: chat.completions chunks ({@code choices[].delta} with
@@ -24,7 +23,6 @@ import java.nio.charset.StandardCharsets;
  */
 final class OpenAiChunkHandler implements SseEventHandler {
 
-    private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
     private static final EventTypes EVENT_TYPES = new EventTypes("error");
     private static final int EVENT_ERROR = 0;
 
@@ -55,7 +53,7 @@ final class OpenAiChunkHandler implements SseEventHandler {
 
     @Override
     public boolean onEvent(int eventType, byte[] data, int len, long nanos) {
-        if (Json.isToken(data, len, DONE)) {
+        if (Json.isToken(data, len, Json.DONE)) {
             sink.done(nanos);
             return true;
         }
@@ -111,8 +109,12 @@ final class OpenAiChunkHandler implements SseEventHandler {
             switch (name) {
                 case "choices" -> {
                     if (t == JsonToken.START_ARRAY) {
-                        while (p.nextToken() == JsonToken.START_OBJECT) {
-                            readChoice(p);
+                        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+                            if (t == JsonToken.START_OBJECT) {
+                                readChoice(p);
+                            } else {
+                                p.skipChildren();
+                            }
                         }
                     } else {
                         p.skipChildren();
@@ -173,8 +175,12 @@ final class OpenAiChunkHandler implements SseEventHandler {
                 }
                 case "tool_calls" -> {
                     if (t == JsonToken.START_ARRAY) {
-                        while (p.nextToken() == JsonToken.START_OBJECT) {
-                            readToolCall(p);
+                        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+                            if (t == JsonToken.START_OBJECT) {
+                                readToolCall(p);
+                            } else {
+                                p.skipChildren();
+                            }
                         }
                     } else {
                         p.skipChildren();

@@ -69,6 +69,11 @@ final class ResponsesEventHandler implements SseEventHandler {
         if (wantText) {
             delta.setLength(0);
         }
+        if (Json.isToken(data, len, Json.DONE)) {
+            // Not sent by these APIs, but by some compatible servers and gateways after the real end marker.
+            sink.done(nanos);
+            return true;
+        }
         if (Json.isBlank(data, len)) {
             type = eventType;
             emit(nanos);
