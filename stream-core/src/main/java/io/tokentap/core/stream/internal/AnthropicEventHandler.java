@@ -185,4 +185,9 @@ final class AnthropicEventHandler implements SseEventHandler {
             sink.done(nanos);
         }
     }
+
+    @Override
+    public void close() {
+        json.discard();
+    }
 }

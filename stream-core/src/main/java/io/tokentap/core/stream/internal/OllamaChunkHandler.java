@@ -133,4 +133,9 @@ final class OllamaChunkHandler implements LineHandler {
             sink.done(nanos);
         }
     }
+
+    @Override
+    public void close() {
+        json.discard();
+    }
 }

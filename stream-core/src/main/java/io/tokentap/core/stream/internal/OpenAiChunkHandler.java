@@ -325,4 +325,9 @@ final class OpenAiChunkHandler implements SseEventHandler {
             sink.done(nanos);
         }
     }
+
+    @Override
+    public void close() {
+        json.discard();
+    }
 }

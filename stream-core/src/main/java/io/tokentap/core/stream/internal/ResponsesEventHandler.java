@@ -180,4 +180,9 @@ final class ResponsesEventHandler implements SseEventHandler {
             sink.done(nanos);
         }
     }
+
+    @Override
+    public void close() {
+        json.discard();
+    }
 }

@@ -56,6 +56,7 @@ final class SseDecoder implements StreamDecoder {
     public void end(long nanos) {
         lines.finish(nanos);
         dispatch(nanos);
+        handler.close();
     }
 
     @Override
