@@ -245,54 +245,25 @@ final class OpenAiChunkHandler implements SseEventHandler {
         return n;
     }
 
-    /** TGI: {@code "token": {"id":..,"text":"..","logprob":..,"special":false}}, one token per event. */
     private void readTgiToken(JsonParser p, JsonToken t) throws IOException {
         if (t != JsonToken.START_OBJECT) {
             p.skipChildren();
             return;
         }
-        boolean special = false;
-        int mark = wantText ? text.length() : 0;
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String name = p.currentName();
-            JsonToken v = p.nextToken();
-            if (name.equals("text") && v == JsonToken.VALUE_STRING) {
-                if (wantText) {
-                    Json.appendText(p, text);
-                }
-            } else if (name.equals("special")) {
-                special = v == JsonToken.VALUE_TRUE;
-            } else {
-                p.skipChildren();
-            }
-        }
-        if (special && wantText) {
-            text.setLength(mark); // e.g. "</s>": a generated token, but not text
-        }
+        TgiEvents.readToken(p, wantText ? text : null);
         hasText = true;
         tokens += 1;
     }
 
-    /** TGI's last event: {@code "details": {"finish_reason":..,"generated_tokens":n,"input_length":m,..}}. */
     private void readTgiDetails(JsonParser p, JsonToken t) throws IOException {
         if (t != JsonToken.START_OBJECT) {
             p.skipChildren();
             return;
         }
         finalChunk = true;
-        long generated = Usage.UNKNOWN;
-        long input = Usage.UNKNOWN;
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String name = p.currentName();
-            p.nextToken();
-            switch (name) {
-                case "generated_tokens" -> generated = Json.count(p);
-                case "input_length" -> input = Json.count(p);
-                default -> p.skipChildren();
-            }
-        }
-        if (generated != Usage.UNKNOWN || input != Usage.UNKNOWN) {
-            usage = new Usage(input, generated, Usage.UNKNOWN, Usage.UNKNOWN);
+        Usage u = TgiEvents.readDetails(p);
+        if (u != null) {
+            usage = u;
         }
     }
 
