@@ -171,6 +171,11 @@ class FormatSemanticsTest {
         assertThat(Feeder.decode(WireFormat.JSON_USAGE, completions).events).containsExactly(
                 "content TEXT 5  fib(n-1)", "usage " + new Usage(31, 5, Usage.UNKNOWN, Usage.UNKNOWN), "done");
 
+        String anthropicTool = "{\"type\":\"message\",\"content\":[{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\","
+                + "\"input\":{\"city\":\"Paris\"}}],\"usage\":{\"input_tokens\":5,\"output_tokens\":9}}";
+        assertThat(Feeder.decode(WireFormat.JSON_USAGE, anthropicTool).events).containsExactly(
+                "content TOOL_CALL 9 ", "usage " + new Usage(5, 9, Usage.UNKNOWN, Usage.UNKNOWN), "done");
+
         String toolOnly = "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c\","
                 + "\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":1}\"}}]}}]}";
         assertThat(Feeder.decode(WireFormat.JSON_USAGE, toolOnly).events)
