@@ -54,6 +54,18 @@ class FormatSemanticsTest {
     }
 
     @Test
+    void mistralContentPartsCarryThinkingAndText() {
+        String body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":[{\"type\":\"thinking\","
+                + "\"thinking\":[{\"type\":\"text\",\"text\":\"Let me see\"}]}]}}]}\n\n"
+                + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":[{\"type\":\"text\",\"text\":\"Paris\"}]}}]}\n\n"
+                + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":[]}}]}\n\n"
+                + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\".\"}}]}\n\n";
+        RecordingSink s = Feeder.decode(WireFormat.OPENAI_CHAT_SSE, body);
+        assertThat(s.events).containsExactly("content REASONING 0 Let me see", "content TEXT 0 Paris", "empty",
+                "content TEXT 0 .");
+    }
+
+    @Test
     void completionsLogprobsCountTokens() {
         String body = "data: {\"choices\":[{\"text\":\" a b\",\"index\":0,\"logprobs\":{\"tokens\":[\" a\",\" b\"],"
                 + "\"token_logprobs\":[-1,-2],\"top_logprobs\":null,\"text_offset\":[0,2]},\"finish_reason\":null}]}\n\n";

@@ -2,7 +2,6 @@ package io.tokentap.core.stream.internal;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import io.tokentap.core.stream.ContentKind;
 import io.tokentap.core.stream.StreamEventSink;
 import io.tokentap.core.stream.Usage;
 import java.io.IOException;
@@ -28,22 +27,15 @@ final class OpenAiChunkHandler implements SseEventHandler {
 
     private final StreamEventSink sink;
     private final ReusableJsonParser json = new ReusableJsonParser();
-    private final boolean wantText;
-    private final StringBuilder text = new StringBuilder();
-    private final StringBuilder reasoning = new StringBuilder();
-    private final StringBuilder toolCall = new StringBuilder();
+    private final ChunkContent content;
     private final ErrorFields error = new ErrorFields();
 
-    private boolean hasText;
-    private boolean hasReasoning;
-    private boolean hasToolCall;
-    private int tokens;
     private Usage usage;
     private boolean finalChunk;
 
     OpenAiChunkHandler(StreamEventSink sink) {
         this.sink = sink;
-        this.wantText = sink.wantsText();
+        this.content = new ChunkContent(sink.wantsText());
     }
 
     @Override
@@ -87,18 +79,10 @@ final class OpenAiChunkHandler implements SseEventHandler {
     }
 
     private void reset() {
-        hasText = false;
-        hasReasoning = false;
-        hasToolCall = false;
-        tokens = 0;
+        content.reset();
         usage = null;
         finalChunk = false;
         error.reset();
-        if (wantText) {
-            text.setLength(0);
-            reasoning.setLength(0);
-            toolCall.setLength(0);
-        }
     }
 
     private void readChunk(JsonParser p) throws IOException {
@@ -152,8 +136,8 @@ final class OpenAiChunkHandler implements SseEventHandler {
                         p.skipChildren();
                     }
                 }
-                case "text" -> text(p); // legacy completions
-                case "logprobs" -> tokens += readLogprobs(p, t);
+                case "text" -> content.text(p); // legacy completions
+                case "logprobs" -> content.tokens += readLogprobs(p, t);
                 default -> p.skipChildren();
             }
         }
@@ -164,15 +148,15 @@ final class OpenAiChunkHandler implements SseEventHandler {
             String name = p.currentName();
             JsonToken t = p.nextToken();
             switch (name) {
-                case "content", "refusal" -> text(p);
-                case "reasoning_content", "reasoning" -> {
-                    if (Json.nonEmptyString(p)) {
-                        hasReasoning = true;
-                        if (wantText) {
-                            Json.appendText(p, reasoning);
-                        }
+                case "content" -> {
+                    if (t == JsonToken.START_ARRAY) {
+                        content.contentParts(p);
+                    } else {
+                        content.text(p);
                     }
                 }
+                case "refusal" -> content.text(p);
+                case "reasoning_content", "reasoning" -> content.reasoning(p);
                 case "tool_calls" -> {
                     if (t == JsonToken.START_ARRAY) {
                         while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
@@ -200,11 +184,8 @@ final class OpenAiChunkHandler implements SseEventHandler {
                     String field = p.currentName();
                     p.nextToken();
                     // The name (first chunk) and the argument fragments are both generated tokens.
-                    if ((field.equals("name") || field.equals("arguments")) && Json.nonEmptyString(p)) {
-                        hasToolCall = true;
-                        if (wantText && field.equals("arguments")) {
-                            Json.appendText(p, toolCall);
-                        }
+                    if (field.equals("name") || field.equals("arguments")) {
+                        content.toolCall(p, field.equals("arguments"));
                     } else {
                         p.skipChildren();
                     }
@@ -212,17 +193,6 @@ final class OpenAiChunkHandler implements SseEventHandler {
             } else {
                 p.skipChildren();
             }
-        }
-    }
-
-    private void text(JsonParser p) throws IOException {
-        if (Json.nonEmptyString(p)) {
-            hasText = true;
-            if (wantText) {
-                Json.appendText(p, text);
-            }
-        } else {
-            p.skipChildren();
         }
     }
 
@@ -250,9 +220,8 @@ final class OpenAiChunkHandler implements SseEventHandler {
             p.skipChildren();
             return;
         }
-        TgiEvents.readToken(p, wantText ? text : null);
-        hasText = true;
-        tokens += 1;
+        TgiEvents.readToken(p, content.textBuffer());
+        content.tgiToken();
     }
 
     private void readTgiDetails(JsonParser p, JsonToken t) throws IOException {
@@ -268,19 +237,7 @@ final class OpenAiChunkHandler implements SseEventHandler {
     }
 
     private void emit(int eventType, long nanos) {
-        boolean primary = false;
-        if (hasReasoning) {
-            sink.content(nanos, ContentKind.REASONING, 0, wantText ? reasoning.toString() : null);
-            primary = true;
-        }
-        if (hasText) {
-            sink.content(nanos, ContentKind.TEXT, tokens, wantText ? text.toString() : null);
-            primary = true;
-        }
-        if (hasToolCall) {
-            sink.content(nanos, ContentKind.TOOL_CALL, hasText ? 0 : tokens, wantText ? toolCall.toString() : null);
-            primary = true;
-        }
+        boolean primary = content.emit(sink, nanos);
         if (!primary && !error.present && !finalChunk && eventType != EVENT_ERROR) {
             sink.empty(nanos);
         }
