@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -323,6 +325,29 @@ class SseFramingTest {
     void doneIsAcceptedInEverySseFormat() {
         for (WireFormat f : new WireFormat[] {WireFormat.OPENAI_RESPONSES_SSE, WireFormat.ANTHROPIC_SSE, WireFormat.TGI_SSE}) {
             assertThat(Feeder.decode(f, "data: [DONE]\n\n").events).as(f.name()).containsExactly("done");
+        }
+    }
+
+    @Test
+    void aTruncatedEventCostsOnlyThatEvent() {
+        String body = new String(Fixtures.cassetteBody(CHAT), StandardCharsets.UTF_8);
+        RecordingSink whole = Feeder.decode(WireFormat.OPENAI_CHAT_SSE, body);
+        String[] events = body.split("\n\n");
+        assertThat(events).as("one callback per event in this sample").hasSameSizeAs(whole.events);
+        Random random = new Random(3);
+        for (int k = 0; k < events.length - 1; k++) { // the last one is [DONE]
+            StringBuilder cut = new StringBuilder();
+            for (int i = 0; i < events.length; i++) {
+                String e = events[i];
+                // Cut event k inside its JSON: the parser that read it must not carry its state into event k + 1.
+                cut.append(i == k ? e.substring(0, 10 + random.nextInt(e.length() - 12)) : e).append("\n\n");
+            }
+            byte[] bytes = cut.toString().getBytes(StandardCharsets.UTF_8);
+            RecordingSink s = Feeder.decode(WireFormat.OPENAI_CHAT_SSE, bytes, Feeder.randomCuts(random, bytes.length, 30));
+            List<String> expected = new ArrayList<>(whole.events);
+            expected.remove(k);
+            assertThat(s.events).as("event %d cut", k).isEqualTo(expected);
+            assertThat(s.malformed).isEqualTo(1);
         }
     }
 }
