@@ -26,6 +26,7 @@ model=tokentap/tiny
 cat > "$work/proxy.yaml" <<YAML
 server:
   listen: 127.0.0.1:$proxy
+  drainTimeout: 0s
 upstream:
   url: http://127.0.0.1:$sim
   maxConnections: 6
@@ -33,7 +34,6 @@ upstream:
   acquireTimeout: 300ms
 admin:
   listen: 127.0.0.1:$admin
-  drainTimeout: 0s
 metrics:
   models: [$model]
   prices:

@@ -23,10 +23,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -43,9 +40,10 @@ import picocli.CommandLine.Option;
         description = {
             "Runs the sidecar proxy in front of an inference server.",
             "",
-            "Relays every request without buffering streamed responses and measures TTFB, TTFT, ITL, TPOT and",
-            "tokens of each. Settings come from --config FILE (YAML, see config/proxy.yaml) and these flags;",
-            "a flag wins over the file."
+            "Relays every request without buffering streamed responses, and measures",
+            "TTFB, TTFT, ITL, TPOT and tokens of each.",
+            "Settings come from --config FILE (YAML, see config/proxy.yaml) and from",
+            "these flags; a flag wins over the file."
         })
 public final class ProxyCommand implements Callable<Integer> {
 
@@ -58,6 +56,10 @@ public final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--listen", paramLabel = "HOST:PORT",
             description = "Address to accept client traffic on (server.listen; default 0.0.0.0:8080).")
     String listen;
+
+    @Option(names = "--drain-timeout", paramLabel = "DURATION",
+            description = "On shutdown, how long streams in flight may finish (server.drainTimeout; default 25s).")
+    String drainTimeout;
 
     @Option(names = "--upstream", paramLabel = "URL",
             description = "The inference server, e.g. http://127.0.0.1:8000 (upstream.url).")
@@ -124,11 +126,6 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "Address of /metrics, /healthz and /readyz (admin.listen; default 127.0.0.1:9464).")
     String admin;
 
-    @Option(names = "--drain-timeout", paramLabel = "DURATION",
-            description = "On shutdown, how long in-flight requests get to finish after /readyz fails "
-                    + "(admin.drainTimeout).")
-    String drainTimeout;
-
     @Option(names = "--scrape", negatable = true, fallbackValue = "true",
             description = "Poll the inference server's metrics for KV cache, queue and GPU figures (scraper.enabled).")
     Boolean scrape;
@@ -155,6 +152,7 @@ public final class ProxyCommand implements Callable<Integer> {
         put(o, "server.listen", listen, "--listen");
         put(o, "server.maxInitialLineBytes", maxInitialLine, "--max-initial-line");
         put(o, "server.maxHeaderBytes", maxHeaderSize, "--max-header-size");
+        put(o, "server.drainTimeout", drainTimeout, "--drain-timeout");
         put(o, "upstream.url", upstream, "--upstream");
         put(o, "upstream.maxConnections", maxConnections, "--max-connections");
         put(o, "upstream.maxPendingAcquires", maxPendingAcquires, "--max-pending-acquires");
@@ -169,7 +167,6 @@ public final class ProxyCommand implements Callable<Integer> {
         put(o, "relay.preserveHost", preserveHost == null ? null : preserveHost.toString(), "--preserve-host");
         put(o, "log.requests", logRequests == null ? null : logRequests.toString(), "--log-requests");
         put(o, "admin.listen", admin, "--admin");
-        put(o, "admin.drainTimeout", drainTimeout, "--drain-timeout");
         put(o, "scraper.enabled", scrape == null ? null : scrape.toString(), "--scrape");
         put(o, "scraper.metricsUrl", scrapeUrl, "--scrape-url");
         put(o, "scraper.dcgmUrl", dcgmUrl, "--dcgm-url");
@@ -214,15 +211,19 @@ public final class ProxyCommand implements Callable<Integer> {
         MicrometerProxyMetrics metrics = new MicrometerProxyMetrics(registry, config.metrics(), System::nanoTime);
         UpstreamScraper scraper = new UpstreamScraper(config.scraper(), config.upstream().url(), adminGroup,
                 System::nanoTime, registry);
-        AtomicBoolean draining = new AtomicBoolean();
+        ProxyServer server = new ProxyServer(config, metrics, boss, workers);
+        // Not ready once draining begins: the Service stops sending while the streams in flight finish.
         ReadinessCheck readiness = ReadinessCheck.all(
                 config.scraper().enabled() ? ReadinessCheck.upstreamReachable(scraper) : ReadinessCheck.ALWAYS,
-                ReadinessCheck.notDraining(draining::get));
+                ReadinessCheck.notDraining(server::draining));
         AdminServer adminServer = new AdminServer(config.admin(), adminGroup, registry, readiness);
-        ProxyServer server = new ProxyServer(config, metrics, boss, workers);
         Thread shutdown = new Thread(() -> {
-            draining.set(true);
-            awaitDrained(metrics, adminGroup, config.admin().drainTimeout());
+            try {
+                // SIGTERM: stop accepting, let streams in flight finish, then close.
+                server.drain(config.server().drainTimeout());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             server.close();
             scraper.close();
             adminServer.close();
@@ -257,28 +258,5 @@ public final class ProxyCommand implements Callable<Integer> {
         out.flush();
         server.closeFuture().sync();
         return 0;
-    }
-
-    /**
-     * Waits until no request is in flight, or the timeout. /readyz already fails, so the Service stops sending new
-     * requests while the running streams finish.
-     */
-    private static void awaitDrained(MicrometerProxyMetrics metrics, EventLoopGroup loop, java.time.Duration timeout) {
-        if (timeout.isZero() || metrics.streamsInFlight() == 0) {
-            return;
-        }
-        CountDownLatch drained = new CountDownLatch(1);
-        ScheduledFuture<?> poll = loop.scheduleAtFixedRate(() -> {
-            if (metrics.streamsInFlight() == 0) {
-                drained.countDown();
-            }
-        }, 50, 50, TimeUnit.MILLISECONDS);
-        try {
-            drained.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            poll.cancel(false);
-        }
     }
 }

@@ -450,7 +450,7 @@ class DeploymentFilesTest {
         long grace = pod.getTerminationGracePeriodSeconds();
         long sidecarPreStop = sidecar.getLifecycle().getPreStop().getSleep().getSeconds();
         long serverPreStop = server.getLifecycle().getPreStop().getSleep().getSeconds();
-        long drain = config.admin().drainTimeout().toSeconds();
+        long drain = config.server().drainTimeout().toSeconds();
         assertThat(grace).isGreaterThan(sidecarPreStop + drain);
         assertThat(serverPreStop).isGreaterThanOrEqualTo(sidecarPreStop + drain);
 

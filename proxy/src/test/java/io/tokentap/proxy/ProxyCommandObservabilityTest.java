@@ -18,11 +18,10 @@ class ProxyCommandObservabilityTest {
     void adminAndScraperFlags() {
         ProxyCommand cmd = new ProxyCommand();
         new CommandLine(cmd).parseArgs("--upstream", "http://127.0.0.1:8000", "--admin", "0.0.0.0:9100",
-                "--drain-timeout", "3s", "--scrape-url", "http://127.0.0.1:8001/metrics",
+                "--scrape-url", "http://127.0.0.1:8001/metrics",
                 "--dcgm-url", "http://127.0.0.1:9400/metrics", "--dcgm-pod", "vllm-0", "--scrape-interval", "2s");
         ProxyConfig c = cmd.config();
         assertThat(c.admin().listen().toString()).isEqualTo("0.0.0.0:9100");
-        assertThat(c.admin().drainTimeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(c.scraper().enabled()).isTrue();
         assertThat(c.scraper().metricsUrl()).isEqualTo(URI.create("http://127.0.0.1:8001/metrics"));
         assertThat(c.scraper().dcgmUrl()).isEqualTo(URI.create("http://127.0.0.1:9400/metrics"));

@@ -40,9 +40,10 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<HttpObject> inbox = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private Exchange exchange;
-    private boolean draining;
+    private boolean inDrainLoop;
     private boolean requestBodyPaused;
     private boolean closing;
+    private boolean draining;
 
     ClientRelayHandler(RelayContext rc, ReadStamp stamp) {
         this.rc = rc;
@@ -66,11 +67,12 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         drain();
     }
 
+    /** Relays what the inbox holds, as far as the current state allows. */
     private void drain() {
-        if (draining) {
+        if (inDrainLoop) {
             return; // the outer loop continues with the new state
         }
-        draining = true;
+        inDrainLoop = true;
         try {
             while (!inbox.isEmpty() && !closing && canTake(inbox.peek())) {
                 HttpObject o = inbox.poll();
@@ -82,7 +84,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
                 }
             }
         } finally {
-            draining = false;
+            inDrainLoop = false;
         }
         updateAutoRead();
     }
@@ -113,7 +115,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         int q = uri.indexOf('?');
         Exchange ex = new Exchange(rc, req.method().name(), q < 0 ? uri : uri.substring(0, q),
                 req.protocolVersion(), stamp.lastReadNanos());
-        ex.clientKeepAlive = HttpUtil.isKeepAlive(req);
+        ex.clientKeepAlive = HttpUtil.isKeepAlive(req) && !draining;
         exchange = ex;
         RelayHeaders.toUpstream(req, rc.config().upstream(), rc.config().relay().preserveHost(),
                 ctx.channel().remoteAddress());
@@ -292,11 +294,25 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         }
         exchange = null;
         requestBodyPaused = false;
-        if (!ex.clientKeepAlive) {
+        if (!ex.clientKeepAlive || draining) {
             closeAfterFlush();
             return;
         }
         drain();
+    }
+
+    /**
+     * The server is shutting down: an idle connection closes now; a busy one finishes its response, tells the
+     * client {@code Connection: close} if the head is not out yet, and closes after it. Runs on the event loop.
+     */
+    void drainConnection() {
+        draining = true;
+        Exchange ex = exchange;
+        if (ex == null) {
+            closeAfterFlush();
+        } else if (!ex.responseStarted) {
+            ex.clientKeepAlive = false;
+        }
     }
 
     private void closeAfterFlush() {

@@ -13,6 +13,8 @@ import java.util.List;
 final class HopByHopHeaders {
 
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+    // HttpHeaderNames.KEEP_ALIVE is deprecated (HTTP/2 forbids the header), but HTTP/1.1 peers still send it.
+    private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
 
     private HopByHopHeaders() {
     }
@@ -28,7 +30,7 @@ final class HopByHopHeaders {
             }
         }
         headers.remove(HttpHeaderNames.CONNECTION);
-        headers.remove(HttpHeaderNames.KEEP_ALIVE);
+        headers.remove(KEEP_ALIVE);
         headers.remove(PROXY_CONNECTION);
         headers.remove(HttpHeaderNames.TE);
         headers.remove(HttpHeaderNames.TRAILER);

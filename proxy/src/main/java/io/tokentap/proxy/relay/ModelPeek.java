@@ -18,7 +18,7 @@ final class ModelPeek {
 
     private final JsonFactory json;
     private final int limitBytes;
-    private final byte[] scratch;
+    private byte[] scratch;
     private JsonParser parser;
     private int seenBytes;
     private int depth;
@@ -29,7 +29,6 @@ final class ModelPeek {
     ModelPeek(JsonFactory json, int limitBytes) {
         this.json = json;
         this.limitBytes = limitBytes;
-        this.scratch = new byte[Math.min(SCRATCH_BYTES, Math.max(1, limitBytes))];
         this.done = limitBytes == 0;
     }
 
@@ -46,6 +45,9 @@ final class ModelPeek {
     void feed(ByteBuf buf) {
         int index = buf.readerIndex();
         int remaining = buf.readableBytes();
+        if (!done && remaining > 0 && scratch == null) {
+            scratch = new byte[Math.min(SCRATCH_BYTES, limitBytes)]; // only requests with a body need one
+        }
         try {
             while (!done && remaining > 0) {
                 int n = Math.min(Math.min(remaining, scratch.length), limitBytes - seenBytes);
@@ -122,5 +124,6 @@ final class ModelPeek {
             }
             parser = null;
         }
+        scratch = null;
     }
 }

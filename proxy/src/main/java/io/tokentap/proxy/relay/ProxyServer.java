@@ -8,6 +8,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.ChannelGroupFuture;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -16,6 +17,7 @@ import io.tokentap.proxy.config.RelayConfig;
 import io.tokentap.proxy.config.UpstreamConfig;
 import io.tokentap.proxy.metrics.ProxyMetrics;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -44,7 +46,9 @@ public final class ProxyServer implements AutoCloseable {
     private final ChannelGroup clients = new DefaultChannelGroup("tokentap-proxy-clients",
             GlobalEventExecutor.INSTANCE);
     private UpstreamPool pool;
-    private Channel serverChannel;
+    private volatile Channel serverChannel;
+    private volatile boolean draining;
+    private boolean closed;
 
     /** With the configured request log (standard output when {@code log.requests} is on). */
     public ProxyServer(ProxyConfig config, ProxyMetrics metrics, EventLoopGroup bossGroup,
@@ -123,9 +127,47 @@ public final class ProxyServer implements AutoCloseable {
         return sum;
     }
 
-    /** Stops accepting, closes every client connection and the upstream pool. The event loops stay up. */
+    /**
+     * Shuts down gently: stops accepting, closes idle client connections, lets every response in flight finish
+     * (announcing {@code Connection: close}), and returns when all client connections are closed or the grace
+     * period is over, whichever comes first. Then {@link #close()} ends whatever is left. Must not be called from
+     * an event loop.
+     *
+     * @return whether every connection finished within the grace period
+     */
+    public boolean drain(Duration grace) throws InterruptedException {
+        draining = true;
+        if (serverChannel != null) {
+            serverChannel.close().await(5, TimeUnit.SECONDS);
+        }
+        ChannelGroupFuture allClosed = clients.newCloseFuture();
+        for (Channel ch : clients) {
+            ch.eventLoop().execute(() -> {
+                ClientRelayHandler h = ch.pipeline().get(ClientRelayHandler.class);
+                if (h != null) {
+                    h.drainConnection();
+                } else {
+                    ch.close();
+                }
+            });
+        }
+        boolean done = allClosed.await(grace.toMillis(), TimeUnit.MILLISECONDS);
+        close();
+        return done;
+    }
+
+    /** Whether {@link #drain} has begun: a readiness check reports not ready from then on. */
+    public boolean draining() {
+        return draining;
+    }
+
+    /** Stops accepting, closes every client connection and the upstream pool. The event loops stay up. Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }

@@ -73,7 +73,7 @@ final class UpstreamPool implements AutoCloseable {
                                 (int) Math.min(Integer.MAX_VALUE, upstream.connectTimeout().toMillis()))
                         .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
                                 new WriteBufferWaterMark(relay.writeBufferLowBytes(), relay.writeBufferHighBytes()))
-                        .option(ChannelOption.RCVBUF_ALLOCATOR,
+                        .option(ChannelOption.RECVBUF_ALLOCATOR,
                                 new AdaptiveRecvByteBufAllocator(Math.min(64, initialRead), initialRead, maxRead));
                 return new FixedChannelPool(b, handler, ChannelHealthChecker.ACTIVE,
                         FixedChannelPool.AcquireTimeoutAction.FAIL, upstream.acquireTimeout().toMillis(),

@@ -26,7 +26,6 @@ class ObservabilityConfigTest {
         ProxyConfig c = parse("""
                 admin:
                   listen: 0.0.0.0:9000
-                  drainTimeout: 10s
                 metrics:
                   models: [llama, qwen]
                   prices:
@@ -42,7 +41,7 @@ class ObservabilityConfigTest {
                   timeout: 1s
                   staleAfter: 10s
                 """);
-        assertThat(c.admin()).isEqualTo(new AdminConfig(new HostPort("0.0.0.0", 9000), Duration.ofSeconds(10)));
+        assertThat(c.admin()).isEqualTo(new AdminConfig(new HostPort("0.0.0.0", 9000)));
         assertThat(c.metrics()).isEqualTo(new MetricsConfig(List.of("llama", "qwen"),
                 Map.of("llama", new ModelPrice(0.1, 0.2, 0.1), "other", new ModelPrice(1, 2, 0.5)),
                 Duration.ofMinutes(2), true, 5));

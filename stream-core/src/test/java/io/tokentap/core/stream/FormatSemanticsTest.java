@@ -54,6 +54,18 @@ class FormatSemanticsTest {
     }
 
     @Test
+    void mistralContentPartsCarryThinkingAndText() {
+        String body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":[{\"type\":\"thinking\","
+                + "\"thinking\":[{\"type\":\"text\",\"text\":\"Let me see\"}]}]}}]}\n\n"
+                + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":[{\"type\":\"text\",\"text\":\"Paris\"}]}}]}\n\n"
+                + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":[]}}]}\n\n"
+                + "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\".\"}}]}\n\n";
+        RecordingSink s = Feeder.decode(WireFormat.OPENAI_CHAT_SSE, body);
+        assertThat(s.events).containsExactly("content REASONING 0 Let me see", "content TEXT 0 Paris", "empty",
+                "content TEXT 0 .");
+    }
+
+    @Test
     void completionsLogprobsCountTokens() {
         String body = "data: {\"choices\":[{\"text\":\" a b\",\"index\":0,\"logprobs\":{\"tokens\":[\" a\",\" b\"],"
                 + "\"token_logprobs\":[-1,-2],\"top_logprobs\":null,\"text_offset\":[0,2]},\"finish_reason\":null}]}\n\n";
@@ -170,6 +182,11 @@ class FormatSemanticsTest {
                 + "\"usage\":{\"prompt_tokens\":31,\"completion_tokens\":5,\"total_tokens\":36}}";
         assertThat(Feeder.decode(WireFormat.JSON_USAGE, completions).events).containsExactly(
                 "content TEXT 5  fib(n-1)", "usage " + new Usage(31, 5, Usage.UNKNOWN, Usage.UNKNOWN), "done");
+
+        String anthropicTool = "{\"type\":\"message\",\"content\":[{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\","
+                + "\"input\":{\"city\":\"Paris\"}}],\"usage\":{\"input_tokens\":5,\"output_tokens\":9}}";
+        assertThat(Feeder.decode(WireFormat.JSON_USAGE, anthropicTool).events).containsExactly(
+                "content TOOL_CALL 9 ", "usage " + new Usage(5, 9, Usage.UNKNOWN, Usage.UNKNOWN), "done");
 
         String toolOnly = "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"c\","
                 + "\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":1}\"}}]}}]}";

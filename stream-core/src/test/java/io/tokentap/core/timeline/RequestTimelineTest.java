@@ -74,6 +74,19 @@ class RequestTimelineTest {
     }
 
     @Test
+    void aStaleUsageBelowTheCountedTokensLosesToTheCount() {
+        // A cancelled Anthropic stream: message_start said output_tokens 1, the final message_delta never came.
+        t.usage(START + 10, new Usage(92, 1, 0, Usage.UNKNOWN));
+        for (int i = 0; i < 4; i++) {
+            t.content(START + 100 + i * 10L, ContentKind.TEXT, 0, null);
+        }
+        assertThat(t.outputTokens()).isEqualTo(4);
+        assertThat(t.tpotNanos()).isEqualTo(30 / 3);
+        t.usage(START + 200, new Usage(92, 40, 0, Usage.UNKNOWN));
+        assertThat(t.outputTokens()).as("the final report wins once it is larger").isEqualTo(40);
+    }
+
+    @Test
     void tpotIsUndefinedBelowTwoTokensOrWithASingleEvent() {
         assertThat(t.tpotNanos()).isEqualTo(RequestTimeline.UNDEFINED);
         t.content(START + 100, ContentKind.TEXT, 0, null);
