@@ -49,7 +49,7 @@ public final class Engine {
 
     private volatile EngineState state;
 
-    private static final long MAX_LAG_NANOS = 20_000_000;
+    private static final long MAX_LAG_NANOS = 250_000_000;
     private static final int MAX_INLINE_ITERATIONS = 64;
     private boolean driving;
     private boolean dueInline;
@@ -224,8 +224,8 @@ public final class Engine {
         publish();
         // Deadlines are absolute on the model's timeline: an iteration starts when the previous one ended, not when
         // the timer happened to fire, so timer granularity (a Netty select wakes in whole milliseconds) and wake-up
-        // latency do not slow the model down. A debt of more than MAX_LAG (a GC pause, an overloaded host) is dropped
-        // rather than repaid in a burst.
+        // latency do not slow the model down, and a host that falls behind (a GC pause, a busy machine) catches up.
+        // A debt of more than MAX_LAG (250 ms) is dropped rather than repaid in one long burst.
         long now = executor.nanoTime();
         long start = iterating && now - iterationEndNanos < MAX_LAG_NANOS ? iterationEndNanos : now;
         iterating = true;
