@@ -10,14 +10,23 @@ port="${SIM_PORT:-18231}"
 mvn -B -q -pl cli -am package -DskipTests >/dev/null
 mvn -B -q -pl inference-sim -am test-compile >/dev/null
 
-pin() { if command -v taskset >/dev/null; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi; }
+taskset_0=(); taskset_1=()
+if command -v taskset >/dev/null; then taskset_0=(taskset -c 0); taskset_1=(taskset -c 1); fi
 
-pin 0 java -XX:ActiveProcessorCount=1 -jar cli/target/tokentap.jar sim --profile tiny \
+"${taskset_0[@]}" java -XX:ActiveProcessorCount=1 -jar cli/target/tokentap.jar sim --profile tiny \
     --listen "127.0.0.1:$port" --time-scale "$scale" >/tmp/tokentap-sim-speed.log 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.2; done
 
-pin 1 java -cp "cli/target/tokentap.jar:inference-sim/target/test-classes" io.tokentap.sim.bench.SpeedClient \
-    "$port" "$connections" "$max_tokens" 3 "$seconds"
-echo "server CPU time (s):"; ps -o cputime= -p "$server"
+# Server CPU time (user + system ticks) around the client's run: on a shared machine the events per CPU-second
+# say what one core can do, whatever share of it the server got.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+before=$(cpu_ticks)
+out=$("${taskset_1[@]}" java -cp "cli/target/tokentap.jar:inference-sim/target/test-classes" \
+    io.tokentap.sim.bench.SpeedClient "$port" "$connections" "$max_tokens" 3 "$seconds")
+after=$(cpu_ticks)
+echo "$out" | grep -v '^TOTAL_EVENTS'
+total=$(echo "$out" | awk '/^TOTAL_EVENTS/ {print $2}')
+awk -v e="$total" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    printf "server CPU: %.1f s for %d events = %.0f streamed events per CPU-second\n", t / hz, e, e / (t / hz) }'

@@ -1,6 +1,9 @@
 package io.tokentap.sim.http;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.tokentap.sim.engine.FinishReason;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Anthropic Messages, streamed as the API sends it: {@code message_start} (input tokens), {@code content_block_start},
@@ -34,10 +37,15 @@ final class AnthropicFormat implements StreamFormat {
                 + "event: ping\ndata: {\"type\": \"ping\"}\n\n";
     }
 
+    private static final byte[] TOKEN_HEAD = ("event: content_block_delta\ndata: {\"type\":\"content_block_delta\","
+            + "\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"").getBytes(StandardCharsets.UTF_8);
+    private static final byte[] TOKEN_TAIL = "\"}}\n\n".getBytes(StandardCharsets.UTF_8);
+
     @Override
-    public void token(StringBuilder out, CharSequence text) {
-        out.append("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
-                + "\"delta\":{\"type\":\"text_delta\",\"text\":\"").append(text).append("\"}}\n\n");
+    public void token(ByteBuf out, CharSequence text) {
+        out.writeBytes(TOKEN_HEAD);
+        ByteBufUtil.writeUtf8(out, text);
+        out.writeBytes(TOKEN_TAIL);
     }
 
     @Override

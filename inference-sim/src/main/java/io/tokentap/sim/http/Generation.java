@@ -179,13 +179,13 @@ final class Generation implements TokenSink {
         if (done || holding || (pendingTokens == 0 && finish == null)) {
             return;
         }
-        StringBuilder out = new StringBuilder(256 + pending.length());
+        ByteBuf out = channel.alloc().buffer(512 + pending.length());
         if (pendingTokens > 0) {
             format.token(out, pending);
         }
         if (faults.malformed() && !malformedDone) {
             malformedDone = true;
-            out.append("data: {\"id\":\"").append(format.id()).append("\",\"choices\":[{\"delta\":{\"content\n\n");
+            ByteBufUtil.writeUtf8(out, "data: {\"id\":\"" + format.id() + "\",\"choices\":[{\"delta\":{\"content\n\n");
         }
         int tokens = pendingTokens;
         pending.setLength(0);
@@ -193,19 +193,19 @@ final class Generation implements TokenSink {
         sentTokens += tokens;
         boolean last = finish != null;
         if (last) {
-            out.append(format.close(finish, request.promptTokens(), completionTokens));
+            ByteBufUtil.writeUtf8(out, format.close(finish, request.promptTokens(), completionTokens));
         }
         // The ground-truth send time is taken right before the write that carries the tokens.
         timeline.event(tokens);
         if (last) {
             done = true;
-            channel.write(content(out));
+            channel.write(new DefaultHttpContent(out), channel.voidPromise());
             channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
             finishTimeline();
             onDone.run();
             return;
         }
-        channel.writeAndFlush(content(out));
+        channel.writeAndFlush(new DefaultHttpContent(out), channel.voidPromise());
         if (faults.disconnectAfter() > 0 && sentTokens >= faults.disconnectAfter()) {
             disconnect();
         } else if (faults.stallMillis() > 0 && !stallDone && sentTokens >= faults.stallAfter()) {

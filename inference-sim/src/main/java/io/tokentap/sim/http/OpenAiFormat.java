@@ -1,6 +1,9 @@
 package io.tokentap.sim.http;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.tokentap.sim.engine.FinishReason;
+import java.nio.charset.StandardCharsets;
 
 /**
  * OpenAI chat.completions and completions, streamed as OpenAI sends them: a role-only first chunk
@@ -14,6 +17,8 @@ final class OpenAiFormat implements StreamFormat {
     private final String id;
     private final String head;
     private final String usageNull;
+    private final byte[] tokenHead;
+    private final byte[] tokenTail;
 
     OpenAiFormat(boolean chat, String id, String model, long created, boolean includeUsage) {
         this.chat = chat;
@@ -22,6 +27,11 @@ final class OpenAiFormat implements StreamFormat {
         this.head = "data: {\"id\":\"" + id + "\",\"object\":\"" + (chat ? "chat.completion.chunk" : "text_completion")
                 + "\",\"created\":" + created + ",\"model\":" + Json.quote(model) + ",\"system_fingerprint\":null,";
         this.usageNull = includeUsage ? ",\"usage\":null" : "";
+        String h = head + (chat ? "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" : "\"choices\":[{\"text\":\"");
+        String t = (chat ? "\"},\"logprobs\":null,\"finish_reason\":null}]" : "\",\"index\":0,\"logprobs\":null,\"finish_reason\":null}]")
+                + usageNull + "}\n\n";
+        this.tokenHead = h.getBytes(StandardCharsets.UTF_8);
+        this.tokenTail = t.getBytes(StandardCharsets.UTF_8);
     }
 
     @Override
@@ -39,16 +49,10 @@ final class OpenAiFormat implements StreamFormat {
     }
 
     @Override
-    public void token(StringBuilder out, CharSequence text) {
-        out.append(head);
-        if (chat) {
-            out.append("\"choices\":[{\"index\":0,\"delta\":{\"content\":\"").append(text)
-                    .append("\"},\"logprobs\":null,\"finish_reason\":null}]");
-        } else {
-            out.append("\"choices\":[{\"text\":\"").append(text)
-                    .append("\",\"index\":0,\"logprobs\":null,\"finish_reason\":null}]");
-        }
-        out.append(usageNull).append("}\n\n");
+    public void token(ByteBuf out, CharSequence text) {
+        out.writeBytes(tokenHead);
+        ByteBufUtil.writeUtf8(out, text);
+        out.writeBytes(tokenTail);
     }
 
     @Override

@@ -7,9 +7,10 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import java.util.SplittableRandom;
 
-/** The simulator's pipeline: HTTP codec, keep-alive, whole request bodies (≤ 8 MiB), then the handler. */
+/** The simulator's pipeline: flush consolidation, HTTP codec, keep-alive, whole request bodies (≤ 8 MiB), the handler. */
 final class SimChannelInitializer extends ChannelInitializer<SocketChannel> {
     private static final int MAX_BODY_BYTES = 8 << 20;
 
@@ -30,6 +31,9 @@ final class SimChannelInitializer extends ChannelInitializer<SocketChannel> {
             random = seeds.split();
         }
         ChannelPipeline p = ch.pipeline();
+        // Flushes issued outside a read are deferred to the end of the event loop's current task: the tokens the
+        // engine writes to one channel in one task leave in one system call.
+        p.addLast(new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
         p.addLast(new HttpServerCodec());
         p.addLast(new HttpServerKeepAliveHandler());
         p.addLast(new HttpObjectAggregator(MAX_BODY_BYTES));

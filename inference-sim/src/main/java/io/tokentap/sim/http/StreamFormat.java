@@ -1,5 +1,6 @@
 package io.tokentap.sim.http;
 
+import io.netty.buffer.ByteBuf;
 import io.tokentap.sim.engine.FinishReason;
 
 /**
@@ -10,8 +11,11 @@ interface StreamFormat {
     /** Events sent once the engine accepted the request, before any token (may be empty). */
     String open();
 
-    /** Appends the event carrying {@code text} (one token or several merged). */
-    void token(StringBuilder out, CharSequence text);
+    /**
+     * Appends the event carrying {@code text} (one token or several merged). The hot path: implementations write
+     * pre-encoded bytes around the text rather than building a string.
+     */
+    void token(ByteBuf out, CharSequence text);
 
     /** Events after the last token. */
     String close(FinishReason finish, int promptTokens, int completionTokens);

@@ -17,18 +17,24 @@ final class TextSource {
         "value", "so", "then", "it", "were", "how", "long", "under", "over", "before", "after", "GPU", "prefill",
         "decode", "step"};
 
+    private static final String[] SPACED = new String[WORDS.length];
+    private static final String[] CAPITALISED = new String[WORDS.length];
+
+    static {
+        for (int i = 0; i < WORDS.length; i++) {
+            SPACED[i] = " " + WORDS[i];
+            CAPITALISED[i] = Character.toUpperCase(WORDS[i].charAt(0)) + WORDS[i].substring(1);
+        }
+    }
+
     private TextSource() {}
 
     /** The text of token {@code index} of the request with the given seed: a word with its leading space. */
     static String token(long seed, int index) {
         long h = (seed ^ (index * 0x9E3779B97F4A7C15L)) * 0xBF58476D1CE4E5B9L;
         h ^= h >>> 31;
-        String w = WORDS[(int) Long.remainderUnsigned(h, WORDS.length)];
-        return index == 0 ? capitalise(w) : " " + w;
-    }
-
-    private static String capitalise(String w) {
-        return Character.toUpperCase(w.charAt(0)) + w.substring(1);
+        int w = (int) Long.remainderUnsigned(h, WORDS.length);
+        return index == 0 ? CAPITALISED[w] : SPACED[w];
     }
 
     /** Estimated tokens of a text (see the class comment). */

@@ -96,6 +96,8 @@ public final class SpeedClient {
             long r = requests.sum() - r0;
             System.out.printf("connections=%d max_tokens=%d: %,.0f streamed events/s, %,.0f requests/s (%d events, %.1f s)%n",
                     connections, maxTokens, e / s, r / s, e, s);
+            // For the script: every event since the start, to divide by the server's CPU time.
+            System.out.println("TOTAL_EVENTS " + events.sum());
         } finally {
             group.shutdownGracefully().sync();
         }
