@@ -30,12 +30,10 @@ public final class Engine {
     private final RandomGenerator random;
     private final double timeScale;
 
-    private final int blockSize;
     private final int maxBatchedTokens;
     private final int maxNumSeqs;
     private final int maxWaiting;
-    private final long totalBlocks;
-    private long freeBlocks;
+    private final KvBlockPool blocks;
 
     private final ArrayDeque<SimRequest> waiting = new ArrayDeque<>();
     private final List<SimRequest> running = new ArrayList<>();
@@ -68,13 +66,11 @@ public final class Engine {
         this.listener = listener;
         this.random = random;
         this.timeScale = timeScale;
-        this.blockSize = profile.engine().blockSize();
         this.maxBatchedTokens = profile.engine().maxNumBatchedTokens();
         this.maxNumSeqs = profile.engine().maxNumSeqs();
         this.maxWaiting = profile.engine().maxWaiting();
-        this.totalBlocks = profile.numGpuBlocks();
-        this.freeBlocks = totalBlocks;
-        this.state = new EngineState(0, 0, 0, totalBlocks, 0);
+        this.blocks = new KvBlockPool(profile.numGpuBlocks(), profile.engine().blockSize());
+        this.state = new EngineState(0, 0, 0, blocks.total(), 0);
     }
 
     public Profile profile() {
@@ -147,13 +143,8 @@ public final class Engine {
         } else {
             waiting.remove(r);
         }
-        freeBlocks += r.blocks;
-        r.blocks = 0;
+        blocks.release(r);
         publish();
-    }
-
-    private long blocksFor(long tokens) {
-        return (tokens + blockSize - 1) / blockSize;
     }
 
     /** Schedules one iteration and arranges for it to complete at its computed end. */
@@ -167,9 +158,9 @@ public final class Engine {
         for (int i = 0; i < running.size() && budget > 0; i++) {
             SimRequest r = running.get(i);
             int n = Math.min(r.pendingTokens(), budget);
-            long extra = blocksFor((long) r.computed + n) - r.blocks;
+            long extra = blocks.extraFor(r, n);
             boolean selfPreempted = false;
-            while (extra > freeBlocks) {
+            while (!blocks.fits(extra)) {
                 // vLLM's recompute preemption: the newest running request gives its blocks back.
                 SimRequest victim = running.remove(running.size() - 1);
                 preempt(victim);
@@ -182,7 +173,7 @@ public final class Engine {
             if (selfPreempted) {
                 break;
             }
-            allocate(r, extra);
+            blocks.grow(r, extra);
             addToBatch(r, n);
             budget -= n;
             computedTokens += n;
@@ -197,14 +188,14 @@ public final class Engine {
             while (!waiting.isEmpty() && budget > 0 && running.size() < maxNumSeqs) {
                 SimRequest r = waiting.peekFirst();
                 int n = Math.min(r.pendingTokens(), budget);
-                long extra = blocksFor((long) r.computed + n) - r.blocks;
-                if (extra > freeBlocks) {
+                long extra = blocks.extraFor(r, n);
+                if (!blocks.fits(extra)) {
                     break; // the KV cache is full: the request waits
                 }
                 waiting.pollFirst();
                 running.add(r);
                 r.running = true;
-                allocate(r, extra);
+                blocks.grow(r, extra);
                 addToBatch(r, n);
                 budget -= n;
                 computedTokens += n;
@@ -240,19 +231,11 @@ public final class Engine {
 
     private void preempt(SimRequest victim) {
         victim.running = false;
-        freeBlocks += victim.blocks;
-        victim.blocks = 0;
+        blocks.release(victim);
         victim.computed = 0;
         waiting.addFirst(victim);
         preemptions++;
         listener.onPreemption();
-    }
-
-    private void allocate(SimRequest r, long extra) {
-        if (extra > 0) {
-            r.blocks += (int) extra;
-            freeBlocks -= extra;
-        }
     }
 
     private void addToBatch(SimRequest r, int n) {
@@ -308,8 +291,7 @@ public final class Engine {
                 r.finished = true;
                 r.running = false;
                 running.remove(r);
-                freeBlocks += r.blocks;
-                r.blocks = 0;
+                blocks.release(r);
                 listener.onFinished(now - r.arrivalNanos, r.promptTokens, r.generated, finish);
             }
             r.sink.onToken(index, finish);
@@ -319,6 +301,6 @@ public final class Engine {
     }
 
     private void publish() {
-        state = new EngineState(running.size(), waiting.size(), totalBlocks - freeBlocks, totalBlocks, busyNanos);
+        state = new EngineState(running.size(), waiting.size(), blocks.used(), blocks.total(), busyNanos);
     }
 }

@@ -52,8 +52,8 @@ final class AnthropicFormat implements StreamFormat {
     public String close(FinishReason finish, int prompt, int completion) {
         return "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
                 + "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"" + reason(finish)
-                + "\",\"stop_sequence\":null},\"usage\":{\"input_tokens\":" + prompt + ",\"output_tokens\":" + completion
-                + "}}\n\n"
+                + "\",\"stop_sequence\":null},\"usage\":{\"input_tokens\":" + prompt + ",\"cache_creation_input_tokens\":0,"
+                + "\"cache_read_input_tokens\":0,\"output_tokens\":" + completion + "}}\n\n"
                 + "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
     }
 
