@@ -8,7 +8,8 @@ import java.util.Set;
 
 /**
  * How the sidecar protects the server behind it: tenant identity, rate limits, token estimation, load shedding,
- * retries, the circuit breaker and timeouts. Every part is an immutable record validated in its compact
+ * retries, the circuit breaker and timeouts, and the largest request body buffered for admission and retries
+ * ({@code maxRequestBodyBytes}; a larger one is answered 413). Every part is an immutable record validated in its compact
  * constructor; a wrong value fails at start-up with a message that names the field and what was expected, e.g.
  * {@code "limits.requestsPerMinute: -1 (expected: > 0)"}.
  *
@@ -19,9 +20,10 @@ import java.util.Set;
  */
 public record ProtectionConfig(
         Tenants tenants, Limits limits, Tokens tokens, Shedding shedding, Retry retry, Breaker breaker,
-        Timeouts timeouts) {
+        Timeouts timeouts, int maxRequestBodyBytes) {
 
     public ProtectionConfig {
+        positive("maxRequestBodyBytes", maxRequestBodyBytes);
         Objects.requireNonNull(tenants, "tenants");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(tokens, "tokens");
@@ -34,31 +36,35 @@ public record ProtectionConfig(
     /** Defaults: per-tenant limits off, a global cap of 10,000 streams, shedding off, retries and breaker on. */
     public static ProtectionConfig defaults() {
         return new ProtectionConfig(Tenants.defaults(), Limits.defaults(), Tokens.defaults(), Shedding.defaults(),
-                Retry.defaults(), Breaker.defaults(), Timeouts.defaults());
+                Retry.defaults(), Breaker.defaults(), Timeouts.defaults(), 8 << 20);
     }
 
     public ProtectionConfig withLimits(Limits v) {
-        return new ProtectionConfig(tenants, v, tokens, shedding, retry, breaker, timeouts);
+        return new ProtectionConfig(tenants, v, tokens, shedding, retry, breaker, timeouts, maxRequestBodyBytes);
     }
 
     public ProtectionConfig withShedding(Shedding v) {
-        return new ProtectionConfig(tenants, limits, tokens, v, retry, breaker, timeouts);
+        return new ProtectionConfig(tenants, limits, tokens, v, retry, breaker, timeouts, maxRequestBodyBytes);
     }
 
     public ProtectionConfig withRetry(Retry v) {
-        return new ProtectionConfig(tenants, limits, tokens, shedding, v, breaker, timeouts);
+        return new ProtectionConfig(tenants, limits, tokens, shedding, v, breaker, timeouts, maxRequestBodyBytes);
     }
 
     public ProtectionConfig withBreaker(Breaker v) {
-        return new ProtectionConfig(tenants, limits, tokens, shedding, retry, v, timeouts);
+        return new ProtectionConfig(tenants, limits, tokens, shedding, retry, v, timeouts, maxRequestBodyBytes);
     }
 
     public ProtectionConfig withTimeouts(Timeouts v) {
-        return new ProtectionConfig(tenants, limits, tokens, shedding, retry, breaker, v);
+        return new ProtectionConfig(tenants, limits, tokens, shedding, retry, breaker, v, maxRequestBodyBytes);
+    }
+
+    public ProtectionConfig withMaxRequestBodyBytes(int v) {
+        return new ProtectionConfig(tenants, limits, tokens, shedding, retry, breaker, timeouts, v);
     }
 
     public ProtectionConfig withTenants(Tenants v) {
-        return new ProtectionConfig(v, limits, tokens, shedding, retry, breaker, timeouts);
+        return new ProtectionConfig(v, limits, tokens, shedding, retry, breaker, timeouts, maxRequestBodyBytes);
     }
 
     /**
