@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         description = "Finds and guards the breaking point of LLM inference services.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            io.tokentap.proxy.ProxyCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -41,4 +41,13 @@ public interface ProxyMetrics {
      * @param reason a bounded reason: {@code rate}, {@code tokens}, {@code concurrency}, {@code shed}, {@code circuit_open}
      */
     default void rejected(String route, String model, String reason) { }
+
+    /**
+     * The relay hit an error it did not expect (a reset, a protocol violation, a timeout) and closed the connection.
+     *
+     * @param side  {@code client} or {@code upstream}
+     * @param cause a bounded cause: {@code connect_refused}, {@code connect_timeout}, {@code reset}, {@code timeout},
+     *              {@code protocol}, {@code io}, {@code other}
+     */
+    default void relayError(String side, String cause) { }
 }

@@ -176,11 +176,13 @@ public final class RequestTimeline implements StreamEventSink {
 
     /**
      * Time per output token: (last token − first token) / (output tokens − 1), output tokens from the server's usage
-     * when present, else the counted tokens. Undefined below two tokens.
+     * when present, else the counted tokens. Undefined below two tokens, and with a single content event (a
+     * non-streaming response, or a stream that delivered everything at once): there the formula would give 0, which
+     * says nothing about decode speed and would drag the TPOT distribution down.
      */
     public long tpotNanos() {
         long tokens = outputTokens();
-        if (firstTokenNanos == UNDEFINED || tokens < 2) {
+        if (firstTokenNanos == UNDEFINED || contentEvents < 2 || tokens < 2) {
             return UNDEFINED;
         }
         return (lastTokenNanos - firstTokenNanos) / (tokens - 1);

@@ -77,6 +77,11 @@ final class LineSplitter {
         afterCr = false;
     }
 
+    /** The bytes this splitter holds on to (for the memory-bound tests). */
+    int capacity() {
+        return line.length;
+    }
+
     long oversizedLines() {
         return oversizedLines;
     }

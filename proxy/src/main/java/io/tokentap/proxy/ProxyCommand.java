@@ -1,0 +1,166 @@
+package io.tokentap.proxy;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.tokentap.proxy.config.ConfigException;
+import io.tokentap.proxy.config.ProxyConfig;
+import io.tokentap.proxy.metrics.ProxyMetrics;
+import io.tokentap.proxy.relay.ProxyServer;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code tokentap proxy}: the sidecar. Settings come from {@code --config FILE} (YAML) and from flags; a flag wins
+ * over the file. A bad setting stops start-up with a message naming the file line or the flag, the setting and what
+ * was expected (exit code 2).
+ */
+@Command(
+        name = "proxy",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Runs the sidecar proxy: relays requests to the inference server without buffering streamed responses,",
+            "and measures TTFB, TTFT, ITL, TPOT and tokens of every request.",
+            "Settings come from --config FILE (YAML, see config/proxy.yaml) and these flags; a flag wins."
+        })
+public final class ProxyCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file.")
+    Path configFile;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT",
+            description = "Address to accept client traffic on (server.listen; default 0.0.0.0:8080).")
+    String listen;
+
+    @Option(names = "--upstream", paramLabel = "URL",
+            description = "The inference server, e.g. http://127.0.0.1:8000 (upstream.url).")
+    String upstream;
+
+    @Option(names = "--log-requests", negatable = true, fallbackValue = "true",
+            description = "Print one JSON line per finished request with its timing figures (log.requests).")
+    Boolean logRequests;
+
+    @Option(names = "--max-connections", paramLabel = "N",
+            description = "Most upstream connections open at once (upstream.maxConnections).")
+    String maxConnections;
+
+    @Option(names = "--max-pending-acquires", paramLabel = "N",
+            description = "Requests that may wait for a free upstream connection, per event loop "
+                    + "(upstream.maxPendingAcquires).")
+    String maxPendingAcquires;
+
+    @Option(names = "--connect-timeout", paramLabel = "DURATION",
+            description = "Upstream TCP connect timeout, e.g. 5s (upstream.connectTimeout).")
+    String connectTimeout;
+
+    @Option(names = "--acquire-timeout", paramLabel = "DURATION",
+            description = "How long a request waits for a free upstream connection (upstream.acquireTimeout).")
+    String acquireTimeout;
+
+    @Option(names = "--max-initial-line", paramLabel = "BYTES",
+            description = "Longest request line accepted (server.maxInitialLineBytes).")
+    String maxInitialLine;
+
+    @Option(names = "--max-header-size", paramLabel = "BYTES",
+            description = "Largest request header block accepted (server.maxHeaderBytes).")
+    String maxHeaderSize;
+
+    @Option(names = "--write-buffer-low", paramLabel = "BYTES",
+            description = "Resume reading a peer below this many queued bytes (relay.writeBufferLowBytes).")
+    String writeBufferLow;
+
+    @Option(names = "--write-buffer-high", paramLabel = "BYTES",
+            description = "Pause reading a peer above this many queued bytes (relay.writeBufferHighBytes).")
+    String writeBufferHigh;
+
+    @Option(names = "--read-buffer", paramLabel = "BYTES",
+            description = "Largest single read from the upstream (relay.readBufferBytes).")
+    String readBuffer;
+
+    @Option(names = "--model-peek", paramLabel = "BYTES",
+            description = "How far into a request body to look for \"model\" (relay.modelPeekBytes).")
+    String modelPeek;
+
+    @Option(names = "--preserve-host", negatable = true, fallbackValue = "true",
+            description = "Send the client's Host header upstream (relay.preserveHost).")
+    Boolean preserveHost;
+
+    /** The flags as overrides of dotted settings, each remembering its flag for error messages. */
+    Map<String, ProxyConfig.Setting> overrides() {
+        Map<String, ProxyConfig.Setting> o = new LinkedHashMap<>();
+        put(o, "server.listen", listen, "--listen");
+        put(o, "server.maxInitialLineBytes", maxInitialLine, "--max-initial-line");
+        put(o, "server.maxHeaderBytes", maxHeaderSize, "--max-header-size");
+        put(o, "upstream.url", upstream, "--upstream");
+        put(o, "upstream.maxConnections", maxConnections, "--max-connections");
+        put(o, "upstream.maxPendingAcquires", maxPendingAcquires, "--max-pending-acquires");
+        put(o, "upstream.connectTimeout", connectTimeout, "--connect-timeout");
+        put(o, "upstream.acquireTimeout", acquireTimeout, "--acquire-timeout");
+        put(o, "relay.writeBufferLowBytes", writeBufferLow, "--write-buffer-low");
+        put(o, "relay.writeBufferHighBytes", writeBufferHigh, "--write-buffer-high");
+        put(o, "relay.readBufferBytes", readBuffer, "--read-buffer");
+        put(o, "relay.modelPeekBytes", modelPeek, "--model-peek");
+        put(o, "relay.preserveHost", preserveHost == null ? null : preserveHost.toString(), "--preserve-host");
+        put(o, "log.requests", logRequests == null ? null : logRequests.toString(), "--log-requests");
+        return o;
+    }
+
+    private static void put(Map<String, ProxyConfig.Setting> o, String path, String value, String flag) {
+        if (value != null) {
+            o.put(path, new ProxyConfig.Setting(value, "flag " + flag));
+        }
+    }
+
+    /** Loads and validates the configuration from the file and flags. */
+    ProxyConfig config() {
+        return ProxyConfig.load(configFile, overrides());
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = spec.commandLine().getOut();
+        ProxyConfig config;
+        try {
+            config = config();
+        } catch (ConfigException e) {
+            err.println("tokentap proxy: invalid configuration: " + e.getMessage());
+            err.flush();
+            return 2;
+        }
+        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+        ProxyServer server = new ProxyServer(config, ProxyMetrics.NOOP, boss, workers);
+        Thread shutdown = new Thread(() -> {
+            server.close();
+            boss.shutdownGracefully().syncUninterruptibly();
+            workers.shutdownGracefully().syncUninterruptibly();
+        }, "tokentap-proxy-shutdown");
+        InetSocketAddress bound;
+        try {
+            bound = server.start();
+        } catch (Exception e) {
+            err.println("tokentap proxy: cannot listen on " + config.server().listen() + ": " + e);
+            err.flush();
+            shutdown.run();
+            return 1;
+        }
+        Runtime.getRuntime().addShutdownHook(shutdown);
+        out.println("tokentap proxy: listening on " + bound.getHostString() + ":" + bound.getPort()
+                + ", relaying to " + config.upstream().url());
+        out.flush();
+        server.closeFuture().sync();
+        return 0;
+    }
+}

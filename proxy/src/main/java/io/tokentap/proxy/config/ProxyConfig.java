@@ -1,0 +1,78 @@
+package io.tokentap.proxy.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The whole configuration of {@code tokentap proxy}: one record per YAML section. Each section reads and validates
+ * itself ({@code XConfig.from(ConfigNode)}); a new section (metrics, limits, capture...) is one more component here
+ * and one more line in {@link #from}, and unknown sections or keys are rejected by name.
+ *
+ * <pre>{@code
+ * ConfigNode node = ConfigLoader.load(Path.of("config/proxy.yaml"));
+ * node.override("upstream.url", "http://127.0.0.1:8000", "flag --upstream");
+ * ProxyConfig config = ProxyConfig.from(node);
+ * }</pre>
+ */
+public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayConfig relay, LogConfig log) {
+
+    public ProxyConfig {
+        if (server == null) {
+            throw new IllegalArgumentException("server: missing");
+        }
+        if (upstream == null) {
+            throw new IllegalArgumentException("upstream: missing (expected: a section with url)");
+        }
+        if (relay == null) {
+            throw new IllegalArgumentException("relay: missing");
+        }
+        if (log == null) {
+            throw new IllegalArgumentException("log: missing");
+        }
+    }
+
+    /** Defaults around an upstream URL, listening on {@code 127.0.0.1:0}: handy for tests and embedding. */
+    public static ProxyConfig forUpstream(String upstreamUrl) {
+        return new ProxyConfig(ServerConfig.defaults().withListen(new HostPort("127.0.0.1", 0)),
+                UpstreamConfig.of(URI.create(upstreamUrl)), RelayConfig.defaults(), LogConfig.defaults());
+    }
+
+    public ProxyConfig withServer(ServerConfig s) {
+        return new ProxyConfig(s, upstream, relay, log);
+    }
+
+    public ProxyConfig withUpstream(UpstreamConfig u) {
+        return new ProxyConfig(server, u, relay, log);
+    }
+
+    public ProxyConfig withRelay(RelayConfig r) {
+        return new ProxyConfig(server, upstream, r, log);
+    }
+
+    public ProxyConfig withLog(LogConfig l) {
+        return new ProxyConfig(server, upstream, relay, l);
+    }
+
+    /** Builds the configuration from a node tree (file plus overrides), validating every section. */
+    public static ProxyConfig from(ConfigNode root) {
+        ServerConfig server = ServerConfig.from(root.section("server"));
+        UpstreamConfig upstream = UpstreamConfig.from(root.section("upstream"));
+        RelayConfig relay = RelayConfig.from(root.section("relay"));
+        LogConfig log = LogConfig.from(root.section("log"));
+        return root.build(() -> new ProxyConfig(server, upstream, relay, log));
+    }
+
+    /**
+     * Loads the file (if any), applies the overrides (dotted path to value, each with its origin such as
+     * "flag --upstream"), and validates.
+     */
+    public static ProxyConfig load(Path file, Map<String, Setting> overrides) {
+        ConfigNode root = file == null ? ConfigNode.empty() : ConfigLoader.load(file);
+        overrides.forEach((path, o) -> root.override(path, o.value(), o.origin()));
+        return from(root);
+    }
+
+    /** A value set outside the file, and where it came from. */
+    public record Setting(String value, String origin) { }
+}

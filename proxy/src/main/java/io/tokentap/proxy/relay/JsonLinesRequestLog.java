@@ -1,0 +1,99 @@
+package io.tokentap.proxy.relay;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.tokentap.core.stream.Usage;
+import io.tokentap.core.timeline.RequestTimeline;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+
+/**
+ * Writes one JSON object per finished request, one per line, with the timeline figures in milliseconds:
+ *
+ * <pre>{"ts":"2026-11-22T22:40:00.123Z","method":"POST","route":"/v1/chat/completions","model":"llama3",
+ * "status":200,"outcome":"ok","format":"OPENAI_CHAT_SSE","ttfb_ms":41.2,"ttft_ms":41.9,...}</pre>
+ *
+ * A figure that is not defined for the request (no content, a single token) is written as {@code null}.
+ */
+public final class JsonLinesRequestLog implements RequestLog {
+
+    private final JsonFactory json = new JsonFactory();
+    private final PrintStream out;
+
+    public JsonLinesRequestLog(PrintStream out) {
+        this.out = out;
+    }
+
+    @Override
+    public void finished(String method, String route, String model, String format, RequestTimeline t,
+                         long bytesOut) {
+        out.println(format(method, route, model, format, t, bytesOut));
+    }
+
+    String format(String method, String route, String model, String format, RequestTimeline t, long bytesOut) {
+        StringWriter w = new StringWriter(384);
+        try (JsonGenerator g = json.createGenerator(w)) {
+            g.writeStartObject();
+            g.writeStringField("ts", Instant.now().toString());
+            g.writeStringField("method", method);
+            g.writeStringField("route", route);
+            g.writeStringField("model", model);
+            g.writeNumberField("status", t.status());
+            g.writeStringField("outcome", t.outcome() == null ? null : t.outcome().label());
+            g.writeStringField("format", format);
+            millis(g, "ttfb_ms", t.ttfbNanos());
+            millis(g, "ttft_ms", t.ttftNanos());
+            millis(g, "tpot_ms", t.tpotNanos());
+            millis(g, "e2e_ms", t.e2eNanos());
+            millis(g, "max_stall_ms", t.maxStallNanos());
+            double mean = t.itlMeanNanos();
+            if (Double.isNaN(mean)) {
+                g.writeNullField("itl_mean_ms");
+            } else {
+                g.writeNumberField("itl_mean_ms", round(mean / 1e6));
+            }
+            double cv = t.itlCv();
+            if (Double.isNaN(cv)) {
+                g.writeNullField("itl_cv");
+            } else {
+                g.writeNumberField("itl_cv", round(cv));
+            }
+            g.writeNumberField("content_events", t.contentEvents());
+            g.writeNumberField("output_tokens", t.outputTokens());
+            Usage u = t.usage();
+            count(g, "input_tokens", u.inputTokens());
+            count(g, "cached_tokens", u.cachedTokens());
+            count(g, "reasoning_tokens", u.reasoningTokens());
+            g.writeBooleanField("stream_error", t.streamError());
+            g.writeBooleanField("done", t.sawDone());
+            g.writeNumberField("bytes_out", bytesOut);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return w.toString();
+    }
+
+    private static void millis(JsonGenerator g, String name, long nanos) throws IOException {
+        if (nanos == RequestTimeline.UNDEFINED) {
+            g.writeNullField(name);
+        } else {
+            g.writeNumberField(name, round(nanos / 1e6));
+        }
+    }
+
+    private static void count(JsonGenerator g, String name, long v) throws IOException {
+        if (v == Usage.UNKNOWN) {
+            g.writeNullField(name);
+        } else {
+            g.writeNumberField(name, v);
+        }
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000.0) / 1000.0;
+    }
+}

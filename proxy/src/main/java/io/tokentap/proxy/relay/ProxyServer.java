@@ -1,0 +1,136 @@
+package io.tokentap.proxy.relay;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.tokentap.proxy.config.ProxyConfig;
+import io.tokentap.proxy.config.RelayConfig;
+import io.tokentap.proxy.config.UpstreamConfig;
+import io.tokentap.proxy.metrics.ProxyMetrics;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The sidecar relay: accepts HTTP/1.1 on the configured address and relays every request to the upstream, streaming
+ * both ways, while the timing tap measures each response. The caller owns the event loop groups (NIO transport),
+ * which lets one process run a simulator, the proxy and a load generator on shared loops.
+ *
+ * <pre>{@code
+ * EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+ * EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+ * try (ProxyServer proxy = new ProxyServer(config, metrics, boss, workers)) {
+ *     InetSocketAddress bound = proxy.start();
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class ProxyServer implements AutoCloseable {
+
+    private final ProxyConfig config;
+    private final ProxyMetrics metrics;
+    private final EventLoopGroup bossGroup;
+    private final EventLoopGroup workerGroup;
+    private final TimingTap tap;
+    private final RequestLog requestLog;
+    private final RelayErrors errors;
+    private final ChannelGroup clients = new DefaultChannelGroup("tokentap-proxy-clients",
+            GlobalEventExecutor.INSTANCE);
+    private UpstreamPool pool;
+    private Channel serverChannel;
+
+    public ProxyServer(ProxyConfig config, ProxyMetrics metrics, EventLoopGroup bossGroup,
+                       EventLoopGroup workerGroup) {
+        this(config, metrics, bossGroup, workerGroup, WireFormatTap.INSTANCE,
+                config.log().requests() ? new JsonLinesRequestLog(System.out) : RequestLog.NONE);
+    }
+
+    public ProxyServer(ProxyConfig config, ProxyMetrics metrics, EventLoopGroup bossGroup, EventLoopGroup workerGroup,
+                       TimingTap tap, RequestLog requestLog) {
+        this.config = config;
+        this.metrics = metrics;
+        this.bossGroup = bossGroup;
+        this.workerGroup = workerGroup;
+        this.tap = tap;
+        this.requestLog = requestLog;
+        this.errors = new RelayErrors(metrics);
+    }
+
+    /** Binds the listen address and returns the bound address (useful with port 0). */
+    public InetSocketAddress start() throws InterruptedException {
+        if (serverChannel != null) {
+            throw new IllegalStateException("already started");
+        }
+        UpstreamConfig up = config.upstream();
+        RelayConfig relay = config.relay();
+        int loops = 0;
+        for (var ignored : workerGroup) {
+            loops++;
+        }
+        pool = new UpstreamPool(up, relay, new InetSocketAddress(up.host(), up.port()), Math.max(1, loops), errors);
+        RelayContext rc = new RelayContext(config, metrics, pool, tap, requestLog, errors, new JsonFactory());
+        ServerBootstrap b = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(relay.writeBufferLowBytes(), relay.writeBufferHighBytes()))
+                .childHandler(new RelayInitializer(rc, clients));
+        serverChannel = b.bind(config.server().listen().toSocketAddress()).sync().channel();
+        return localAddress();
+    }
+
+    public InetSocketAddress localAddress() {
+        return serverChannel == null ? null : (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    public ProxyConfig config() {
+        return config;
+    }
+
+    /** Completes when the listening socket closes. */
+    public ChannelFuture closeFuture() {
+        return serverChannel.closeFuture();
+    }
+
+    /** Open client connections. */
+    public int clientConnections() {
+        return clients.size();
+    }
+
+    /**
+     * Bytes queued in the proxy for clients that have not taken them yet, over all client connections (including
+     * Netty's per-message bookkeeping, as the write-buffer water marks count it). Thread-safe.
+     */
+    public long pendingClientBytes() {
+        long sum = 0;
+        for (Channel ch : clients) {
+            var out = ch.unsafe().outboundBuffer();
+            if (out != null) {
+                sum += out.totalPendingWriteBytes();
+            }
+        }
+        return sum;
+    }
+
+    /** Stops accepting, closes every client connection and the upstream pool. The event loops stay up. */
+    @Override
+    public void close() {
+        if (serverChannel != null) {
+            serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        if (pool != null) {
+            pool.close();
+        }
+    }
+}

@@ -1,0 +1,10 @@
+package io.tokentap.proxy.relay;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import io.tokentap.proxy.config.ProxyConfig;
+import io.tokentap.proxy.metrics.ProxyMetrics;
+
+/** What every channel of one {@link ProxyServer} shares: immutable settings and thread-safe collaborators. */
+record RelayContext(ProxyConfig config, ProxyMetrics metrics, UpstreamPool pool, TimingTap tap,
+                    RequestLog requestLog, RelayErrors errors, JsonFactory json) {
+}

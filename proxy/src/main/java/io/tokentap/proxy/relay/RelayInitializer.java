@@ -1,0 +1,28 @@
+package io.tokentap.proxy.relay;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.channel.group.ChannelGroup;
+
+/** The client connection's pipeline, in order: read timestamp, HTTP/1.1 codec, relay. */
+final class RelayInitializer extends ChannelInitializer<SocketChannel> {
+
+    private final RelayContext rc;
+    private final ChannelGroup clients;
+
+    RelayInitializer(RelayContext rc, ChannelGroup clients) {
+        this.rc = rc;
+        this.clients = clients;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        clients.add(ch);
+        ReadStamp stamp = new ReadStamp();
+        ch.pipeline().addLast("stamp", stamp);
+        ch.pipeline().addLast("codec", new HttpServerCodec(rc.config().server().maxInitialLineBytes(),
+                rc.config().server().maxHeaderBytes(), 8192));
+        ch.pipeline().addLast("relay", new ClientRelayHandler(rc, stamp));
+    }
+}

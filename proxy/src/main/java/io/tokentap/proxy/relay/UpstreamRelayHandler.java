@@ -1,0 +1,104 @@
+package io.tokentap.proxy.relay;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * The last handler of a pooled upstream connection. While a request holds the connection it hands every response
+ * part, with the time its bytes were read, to that request's {@link ClientRelayHandler}; between requests it drops
+ * anything the server sends and closes the connection.
+ */
+final class UpstreamRelayHandler extends ChannelInboundHandlerAdapter {
+
+    private final ReadStamp stamp;
+    private final RelayErrors errors;
+    private ClientRelayHandler client;
+    private Exchange exchange;
+
+    UpstreamRelayHandler(ReadStamp stamp, RelayErrors errors) {
+        this.stamp = stamp;
+        this.errors = errors;
+    }
+
+    void attach(ClientRelayHandler client, Exchange exchange) {
+        this.client = client;
+        this.exchange = exchange;
+    }
+
+    void detach() {
+        this.client = null;
+        this.exchange = null;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (client == null) {
+            // Bytes on an idle connection: the server broke the protocol; the connection cannot be reused.
+            ReferenceCountUtil.release(msg);
+            ctx.close();
+            return;
+        }
+        long nanos = stamp.lastReadNanos();
+        if (msg instanceof HttpResponse r) {
+            if (r.decoderResult().isFailure()) {
+                ReferenceCountUtil.release(msg);
+                failed(ctx, r.decoderResult().cause());
+                return;
+            }
+            client.onUpstreamResponse(exchange, r, nanos);
+        }
+        if (msg instanceof HttpContent c && client != null) {
+            if (c.decoderResult().isFailure()) {
+                c.release();
+                failed(ctx, c.decoderResult().cause());
+                return;
+            }
+            client.onUpstreamContent(exchange, c, nanos);
+        } else if (!(msg instanceof HttpResponse)) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void failed(ChannelHandlerContext ctx, Throwable cause) {
+        errors.report("upstream", cause, exchange);
+        ClientRelayHandler c = client;
+        Exchange ex = exchange;
+        detach();
+        ctx.close();
+        if (c != null) {
+            c.onUpstreamFailure(ex, cause);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        ClientRelayHandler c = client;
+        Exchange ex = exchange;
+        detach();
+        if (c != null) {
+            c.onUpstreamFailure(ex, null);
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (client != null) {
+            client.onUpstreamWritabilityChanged(exchange);
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (client == null) {
+            errors.report("upstream", cause, "idle connection " + ctx.channel());
+            ctx.close();
+            return;
+        }
+        failed(ctx, cause);
+    }
+}

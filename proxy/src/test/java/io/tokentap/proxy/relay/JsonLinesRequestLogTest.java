@@ -1,0 +1,53 @@
+package io.tokentap.proxy.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tokentap.core.stream.ContentKind;
+import io.tokentap.core.stream.Outcome;
+import io.tokentap.core.stream.Usage;
+import io.tokentap.core.timeline.RequestTimeline;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(10)
+class JsonLinesRequestLogTest {
+
+    @Test
+    void writesOneJsonLinePerRequestWithTimelineFigures() throws Exception {
+        long ms = 1_000_000L;
+        RequestTimeline t = new RequestTimeline(0);
+        t.status(200);
+        t.firstByte(10 * ms);
+        t.empty(10 * ms);
+        t.content(20 * ms, ContentKind.TEXT, 0, null);
+        t.content(30 * ms, ContentKind.TEXT, 0, null);
+        t.content(50 * ms, ContentKind.TEXT, 0, null);
+        t.usage(50 * ms, new Usage(12, 3, 0, Usage.UNKNOWN));
+        t.done(51 * ms);
+        t.end(52 * ms, Outcome.OK);
+
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new JsonLinesRequestLog(new PrintStream(out, true, StandardCharsets.UTF_8))
+                .finished("POST", "/v1/chat/completions", "llama", "OPENAI_CHAT_SSE", t, 1234);
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertThat(text).endsWith("\n").doesNotContain("\n{");
+        JsonNode j = new ObjectMapper().readTree(text);
+        assertThat(j.get("route").asText()).isEqualTo("/v1/chat/completions");
+        assertThat(j.get("model").asText()).isEqualTo("llama");
+        assertThat(j.get("outcome").asText()).isEqualTo("ok");
+        assertThat(j.get("ttfb_ms").asDouble()).isEqualTo(10.0);
+        assertThat(j.get("ttft_ms").asDouble()).isEqualTo(20.0);
+        assertThat(j.get("tpot_ms").asDouble()).isEqualTo(15.0);
+        assertThat(j.get("max_stall_ms").asDouble()).isEqualTo(20.0);
+        assertThat(j.get("e2e_ms").asDouble()).isEqualTo(52.0);
+        assertThat(j.get("output_tokens").asLong()).isEqualTo(3);
+        assertThat(j.get("input_tokens").asLong()).isEqualTo(12);
+        assertThat(j.get("reasoning_tokens").isNull()).isTrue();
+        assertThat(j.get("bytes_out").asLong()).isEqualTo(1234);
+    }
+}
