@@ -36,11 +36,8 @@ public enum TimeoutKind {
         }
     }
 
-    /**
-     * The status the client gets when this timeout fires before any response byte reached it: 504 for a
-     * first-byte or total timeout, 502 when the upstream could not be reached.
-     */
-    public int statusBeforeResponse() {
-        return this == CONNECT ? 502 : 504;
+    /** The error type written in the 504 the client gets when this timeout fires before the response started. */
+    public String errorType() {
+        return label + "_timeout";
     }
 }

@@ -3,8 +3,12 @@ package io.tokentap.proxy.relay;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.Future;
 import io.tokentap.core.stream.StreamDecoder;
 import io.tokentap.core.timeline.RequestTimeline;
+import io.tokentap.proxy.protect.limit.Ticket;
+import io.tokentap.proxy.protect.retry.RetryState;
 
 /**
  * One request and its response as they pass through the relay. Lives on one event loop (the client's, which is
@@ -30,6 +34,23 @@ final class Exchange implements RequestTimeline.IntervalListener {
     /** A 1xx response's empty end marker is not the end of the exchange. */
     boolean swallowNextLast;
     boolean finished;
+
+    // Protection (all unused when the proxy runs unprotected).
+    /** The admission's hold on the limits, released when the exchange finishes. */
+    Ticket ticket;
+    RetryState retry;
+    /** The request as sent upstream, kept for retries (the body as a retained duplicate). */
+    HttpRequest headCopy;
+    LastHttpContent bodyCopy;
+    boolean bodyPartRelayed;
+    /** A breaker permission was taken for the current attempt and not yet answered. */
+    boolean breakerHeld;
+    long attemptStartNanos;
+    long lastUpstreamReadNanos;
+    Future<?> retryTimer;
+    Future<?> firstByteTimer;
+    Future<?> idleTimer;
+    Future<?> totalTimer;
 
     String format = "UNKNOWN";
     StreamDecoder decoder;

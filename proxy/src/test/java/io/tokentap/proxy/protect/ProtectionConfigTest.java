@@ -71,8 +71,8 @@ class ProtectionConfigTest {
                 .hasMessage("timeouts.idle: PT-1S (expected: > 0)");
         ProtectionConfig.Timeouts t = ProtectionConfig.Timeouts.defaults();
         assertThat(TimeoutKind.IDLE.of(t)).isEqualTo(t.idle());
-        assertThat(TimeoutKind.CONNECT.statusBeforeResponse()).isEqualTo(502);
-        assertThat(TimeoutKind.FIRST_BYTE.statusBeforeResponse()).isEqualTo(504);
+        assertThat(TimeoutKind.CONNECT.errorType()).isEqualTo("connect_timeout");
+        assertThat(TimeoutKind.FIRST_BYTE.errorType()).isEqualTo("first_byte_timeout");
     }
 
     @Test
