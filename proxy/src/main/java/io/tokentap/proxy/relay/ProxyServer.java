@@ -59,6 +59,13 @@ public final class ProxyServer implements AutoCloseable {
         this(config, metrics, bossGroup, workerGroup, tap, requestLog, null);
     }
 
+    /** A protected relay with the default timing tap and request log (see the constructor below). */
+    public ProxyServer(ProxyConfig config, ProxyMetrics metrics, EventLoopGroup bossGroup, EventLoopGroup workerGroup,
+                       Protection protection) {
+        this(config, metrics, bossGroup, workerGroup, WireFormatTap.INSTANCE,
+                config.log().requests() ? new JsonLinesRequestLog(System.out) : RequestLog.NONE, protection);
+    }
+
     /**
      * A relay that protects its upstream: admission limits and load shedding before connecting, retries with
      * backoff, the circuit breaker and the four timeouts ({@code protection} null for none).
