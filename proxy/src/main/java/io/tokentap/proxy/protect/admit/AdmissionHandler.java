@@ -1,5 +1,6 @@
 package io.tokentap.proxy.protect.admit;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -34,7 +35,8 @@ public final class AdmissionHandler extends ChannelInboundHandlerAdapter {
     private final int maxBodyBytes;
     private final ArrayDeque<Ticket> tickets = new ArrayDeque<>();
     private HttpRequest head;
-    private CompositeByteBuf body;
+    /** The body so far: null before the first part, the part itself when it is the only one, else a composite. */
+    private ByteBuf body;
     private boolean discarding;
 
     public AdmissionHandler(Protection protection) {
@@ -71,7 +73,6 @@ public final class AdmissionHandler extends ChannelInboundHandlerAdapter {
                     Unpooled.EMPTY_BUFFER));
         }
         head = r;
-        body = ctx.alloc().compositeBuffer(64);
     }
 
     private void onContent(ChannelHandlerContext ctx, HttpContent c) {
@@ -88,7 +89,8 @@ public final class AdmissionHandler extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(c); // the relay reports it and closes
             return;
         }
-        if ((long) body.readableBytes() + c.content().readableBytes() > maxBodyBytes) {
+        long size = body == null ? 0 : body.readableBytes();
+        if (size + c.content().readableBytes() > maxBodyBytes) {
             c.release();
             HttpRequest r = head;
             release();
@@ -98,8 +100,19 @@ public final class AdmissionHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        body.addComponent(true, c.content().retain());
-        c.release();
+        if (body == null && last) {
+            body = c.content(); // the whole body in one part (the common case): no copy, no composite
+        } else {
+            if (!(body instanceof CompositeByteBuf)) {
+                CompositeByteBuf composite = ctx.alloc().compositeBuffer(64);
+                if (body != null) {
+                    composite.addComponent(true, body);
+                }
+                body = composite;
+            }
+            ((CompositeByteBuf) body).addComponent(true, c.content().retain());
+            c.release();
+        }
         if (last) {
             complete(ctx);
         }
@@ -107,7 +120,7 @@ public final class AdmissionHandler extends ChannelInboundHandlerAdapter {
 
     private void complete(ChannelHandlerContext ctx) {
         HttpRequest r = head;
-        CompositeByteBuf b = body;
+        ByteBuf b = body == null ? ctx.alloc().buffer(0) : body;
         head = null;
         body = null;
         Admission a;

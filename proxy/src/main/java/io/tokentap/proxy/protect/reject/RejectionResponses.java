@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -48,6 +49,10 @@ public final class RejectionResponses {
     public static final AsciiString RESET_REQUESTS = AsciiString.cached("x-ratelimit-reset-requests");
     public static final AsciiString RESET_TOKENS = AsciiString.cached("x-ratelimit-reset-tokens");
 
+    /** Every header value below is built here from numbers and constants: validating them again is waste. */
+    private static final DefaultHttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory()
+            .withValidation(false);
+
     private final ProxyMetrics metrics;
 
     public RejectionResponses(ProxyMetrics metrics) {
@@ -81,7 +86,8 @@ public final class RejectionResponses {
             throw e;
         }
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.valueOf(rejection.status()), content);
+                HttpResponseStatus.valueOf(rejection.status()), content, HEADERS,
+                DefaultHttpHeadersFactory.trailersFactory());
         HttpHeaders h = response.headers();
         h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
         h.setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
