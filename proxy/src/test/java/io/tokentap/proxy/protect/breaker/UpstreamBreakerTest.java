@@ -3,6 +3,7 @@ package io.tokentap.proxy.protect.breaker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker.State;
+import io.tokentap.proxy.admin.ReadinessCheck;
 import io.tokentap.proxy.protect.ProtectionConfig;
 import io.tokentap.proxy.protect.RejectReason;
 import io.tokentap.proxy.protect.Rejection;
@@ -71,6 +72,20 @@ class UpstreamBreakerTest {
         assertThat(breaker.state()).isEqualTo(State.CLOSED);
         assertThat(transitions).containsExactly("127.0.0.1:8000 CLOSED->OPEN", "127.0.0.1:8000 OPEN->HALF_OPEN",
                 "127.0.0.1:8000 HALF_OPEN->CLOSED");
+    }
+
+    @Test
+    void readyzSaysNotReadyWhileOpen() {
+        ReadinessCheck readyz = ReadinessCheck.circuitNotOpen(() -> !breaker.ready());
+        assertThat(readyz.check().ready()).isTrue();
+        for (int i = 0; i < 4; i++) {
+            fail();
+        }
+        assertThat(readyz.check().ready()).isFalse();
+        assertThat(readyz.check().reason()).isEqualTo("circuit open");
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(6));
+        assertThat(breaker.tryAcquire()).isTrue(); // half-open: probes may come, so traffic may come
+        assertThat(readyz.check().ready()).isTrue();
     }
 
     @Test
