@@ -12,6 +12,7 @@ import io.tokentap.proxy.protect.retry.RetryPolicy;
 import io.tokentap.proxy.protect.shed.LoadShedder;
 import io.tokentap.proxy.protect.shed.UpstreamSignals;
 import io.tokentap.proxy.protect.tenant.TenantResolver;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.function.LongSupplier;
@@ -42,6 +43,7 @@ public final class Protection {
     private final RetryPolicy retries;
     private final RejectionResponses rejections;
     private final LongSupplier nanoTime;
+    private final ProtectionRecorder recorder;
 
     /**
      * @param upstream    a bounded name of the upstream, for the breaker
@@ -51,13 +53,25 @@ public final class Protection {
     public Protection(ProtectionConfig config, ProxyMetrics metrics, UpstreamSignals signals, String upstream,
                       LongSupplier nanoTime, RandomGenerator random, Executor maintenance,
                       UpstreamBreaker.Listener breakerListener) {
+        this(config, metrics, ProtectionRecorder.NOOP, signals, upstream, nanoTime, random, maintenance,
+                breakerListener);
+    }
+
+    /** As above, with a recorder of retries and breaker states (which also hears every breaker transition). */
+    public Protection(ProtectionConfig config, ProxyMetrics metrics, ProtectionRecorder recorder,
+                      UpstreamSignals signals, String upstream, LongSupplier nanoTime, RandomGenerator random,
+                      Executor maintenance, UpstreamBreaker.Listener breakerListener) {
         this.config = Objects.requireNonNull(config, "config");
+        this.recorder = Objects.requireNonNull(recorder, "recorder");
         this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
         this.tenants = new TenantResolver(config.tenants());
         this.estimator = new TokenEstimator(config.tokens());
         this.admission = new AdmissionController(config.limits(), nanoTime, maintenance);
         this.shedder = new LoadShedder(config.shedding(), signals);
-        this.breaker = new UpstreamBreaker(upstream, config.breaker(), nanoTime, breakerListener);
+        this.breaker = new UpstreamBreaker(upstream, config.breaker(), nanoTime, (name, from, to) -> {
+            recorder.breakerState(name, to.name().toLowerCase(Locale.ROOT));
+            breakerListener.stateChanged(name, from, to);
+        });
         this.retries = new RetryPolicy(config.retry(), random);
         this.rejections = new RejectionResponses(metrics);
     }
@@ -104,6 +118,10 @@ public final class Protection {
 
     public RejectionResponses rejections() {
         return rejections;
+    }
+
+    public ProtectionRecorder recorder() {
+        return recorder;
     }
 
     public LongSupplier nanoTime() {

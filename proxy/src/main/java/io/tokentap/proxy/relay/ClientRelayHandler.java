@@ -636,8 +636,12 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         }
         RetryDecision d = ex.retry.onFailure(System.nanoTime(), trigger, status, retryAfterNanos, ex.responseStarted);
         if (!d.retry()) {
+            if (d.giveUp() != RetryDecision.GiveUp.NOT_A_TRIGGER) {
+                safe(() -> rc.protection().recorder().retryGivenUp(ex.route, d.giveUp().label()));
+            }
             return false;
         }
+        safe(() -> rc.protection().recorder().retryScheduled(ex.route, trigger.label(), d.delayNanos()));
         // Closing the attempt's connection drops the rest of its answer; nothing of it reached the client.
         releaseUpstream(ex, false);
         ex.retryTimer = ctx.executor().schedule(() -> retryNow(ex), d.delayNanos(), TimeUnit.NANOSECONDS);

@@ -7,6 +7,7 @@ import io.tokentap.core.stream.Outcome;
 import io.tokentap.proxy.config.ProxyConfig;
 import io.tokentap.proxy.protect.Protection;
 import io.tokentap.proxy.protect.ProtectionConfig;
+import io.tokentap.proxy.protect.ProtectionRecorder;
 import io.tokentap.proxy.protect.breaker.UpstreamBreaker;
 import io.tokentap.proxy.protect.shed.UpstreamSignals;
 import io.tokentap.proxy.relay.ScriptedUpstream.Script;
@@ -35,6 +36,7 @@ class ProtectedRelayTest extends RelayTestSupport {
             + "\"completion_tokens\":7,\"total_tokens\":12}}";
 
     private Protection protection;
+    private final List<String> recorded = new CopyOnWriteArrayList<>();
 
     private void startProtected(java.util.function.Function<ScriptedUpstream.Received, Script> scripts,
                                 UnaryOperator<ProtectionConfig> tweak) throws Exception {
@@ -45,8 +47,25 @@ class ProtectedRelayTest extends RelayTestSupport {
 
     private void startProtectedProxy(ProxyConfig config, UnaryOperator<ProtectionConfig> tweak) throws Exception {
         metrics = new RecordingMetrics();
-        protection = new Protection(tweak.apply(ProtectionConfig.defaults()), metrics, UpstreamSignals.NONE,
-                "upstream", System::nanoTime, new Random(42), Runnable::run, UpstreamBreaker.Listener.NONE);
+        ProtectionRecorder recorder = new ProtectionRecorder() {
+            @Override
+            public void retryScheduled(String route, String trigger, long backoffNanos) {
+                recorded.add("retry " + trigger + " " + (backoffNanos >= 0));
+            }
+
+            @Override
+            public void retryGivenUp(String route, String reason) {
+                recorded.add("gave up " + reason);
+            }
+
+            @Override
+            public void breakerState(String upstream, String state) {
+                recorded.add("breaker " + state);
+            }
+        };
+        protection = new Protection(tweak.apply(ProtectionConfig.defaults()), metrics, recorder,
+                UpstreamSignals.NONE, "upstream", System::nanoTime, new Random(42), Runnable::run,
+                UpstreamBreaker.Listener.NONE);
         proxy = new ProxyServer(config, metrics, boss, workers, WireFormatTap.INSTANCE, RequestLog.NONE, protection);
         proxyAddress = proxy.start();
     }
@@ -127,6 +146,7 @@ class ProtectedRelayTest extends RelayTestSupport {
         long tookMillis = (System.nanoTime() - start) / 1_000_000;
         assertThat(text).startsWith("HTTP/1.1 200").contains(OK_JSON).doesNotContain("slow down");
         assertThat(tookMillis).as("waited for retry-after-ms").isGreaterThanOrEqualTo(150);
+        assertThat(recorded).containsExactly("retry status true");
         assertThat(upstream.received).hasSize(2);
         assertThat(upstream.received).extracting(ScriptedUpstream.Received::body).containsOnly(BODY);
         RecordingMetrics.Finished f = metrics.finished.poll(5, TimeUnit.SECONDS);
@@ -142,6 +162,7 @@ class ProtectedRelayTest extends RelayTestSupport {
         assertThat(exchange("k")).startsWith("HTTP/1.1 503").contains("busy");
         assertThat(upstream.received).hasSize(3);
         assertThat(metrics.finished.poll(5, TimeUnit.SECONDS).timeline().outcome()).isEqualTo(Outcome.UPSTREAM_5XX);
+        assertThat(recorded).containsExactly("retry status true", "retry status true", "gave up attempts");
     }
 
     @Test
@@ -168,6 +189,7 @@ class ProtectedRelayTest extends RelayTestSupport {
         assertThat(fast).startsWith("HTTP/1.1 503").contains("retry-after: 30", "upstream_unavailable");
         assertThat(upstream.received).hasSize(2);
         assertThat(metrics.rejected).containsExactly("circuit_open");
+        assertThat(recorded).containsExactly("breaker open");
         await().atMost(Duration.ofSeconds(5)).until(() -> protection.admission().inFlight() == 0);
     }
 
