@@ -45,6 +45,9 @@ class ProtectedRelayTest extends RelayTestSupport {
         startProtectedProxy(ProxyConfig.forUpstream(upstream.url()), tweak);
     }
 
+    /** Upstream load a test sets by hand. */
+    private volatile double kvCache = Double.NaN;
+
     private void startProtectedProxy(ProxyConfig config, UnaryOperator<ProtectionConfig> tweak) throws Exception {
         metrics = new RecordingMetrics();
         ProtectionRecorder recorder = new ProtectionRecorder() {
@@ -63,8 +66,19 @@ class ProtectedRelayTest extends RelayTestSupport {
                 recorded.add("breaker " + state);
             }
         };
+        UpstreamSignals signals = new UpstreamSignals() {
+            @Override
+            public double kvCacheUsage() {
+                return kvCache;
+            }
+
+            @Override
+            public long waitingRequests() {
+                return -1;
+            }
+        };
         protection = new Protection(tweak.apply(ProtectionConfig.defaults()), metrics, recorder,
-                UpstreamSignals.NONE, "upstream", System::nanoTime, new Random(42), Runnable::run,
+                signals, "upstream", System::nanoTime, new Random(42), Runnable::run,
                 UpstreamBreaker.Listener.NONE);
         proxy = new ProxyServer(config, metrics, boss, workers, WireFormatTap.INSTANCE, RequestLog.NONE, protection);
         proxyAddress = proxy.start();
@@ -116,6 +130,45 @@ class ProtectedRelayTest extends RelayTestSupport {
         // Another tenant is not limited, and every slot is given back.
         assertThat(exchange("key-b")).startsWith("HTTP/1.1 200");
         await().atMost(Duration.ofSeconds(5)).until(() -> protection.admission().inFlight() == 0);
+    }
+
+    @Test
+    void aFullKvCacheShedsWith503UntilItDrainsBelowTheOffThreshold() throws Exception {
+        startProtected(req -> Script.fixed(200, "application/json", OK_JSON), c -> c.withShedding(
+                new ProtectionConfig.Shedding(true, 0.9, 0.7, 100, 50, Duration.ofMillis(2500))));
+        kvCache = 0.95;
+        String shed = exchange("k");
+        assertThat(shed).startsWith("HTTP/1.1 503").contains("retry-after: 3", "retry-after-ms: 2500",
+                "\"type\":\"server_error\"", "\"code\":\"overloaded\"");
+        kvCache = 0.8; // below on, above off: still shedding
+        assertThat(exchange("k")).startsWith("HTTP/1.1 503");
+        kvCache = 0.5;
+        assertThat(exchange("k")).startsWith("HTTP/1.1 200");
+        assertThat(upstream.received).hasSize(1);
+        assertThat(metrics.rejected).containsExactly("shed", "shed");
+        assertThat(metrics.finished.poll(5, TimeUnit.SECONDS).timeline().outcome()).isEqualTo(Outcome.SHED);
+    }
+
+    @Test
+    void tokensAreChargedByEstimateThenReconciledWithTheReportedUsage() throws Exception {
+        startProtected(req -> Script.fixed(200, "application/json", OK_JSON), c -> c.withLimits(
+                new ProtectionConfig.Limits(true, 100, 100, 8, 1000, 1000, Duration.ofMinutes(5))));
+        String tenant = io.tokentap.proxy.protect.tenant.TenantResolver.hash("k");
+        assertThat(exchange("k")).startsWith("HTTP/1.1 200");
+        await().atMost(Duration.ofSeconds(5)).until(() -> protection.admission().inFlight() == 0);
+        // Charged max_tokens (20) plus the prompt at admission; the response reported 12 tokens in all.
+        assertThat(protection.admission().status(tenant).remainingTokens()).isBetween(85L, 100L);
+        // A request whose max_tokens alone exceeds the minute's tokens is refused as too large.
+        String big = request("k", true).replace("\"max_tokens\":20", "\"max_tokens\":500")
+                .replace("Content-Length: " + BODY.length(), "Content-Length: " + (BODY.length() + 1));
+        try (RawClient client = new RawClient(proxyAddress)) {
+            client.write(big);
+            client.readInBackground(8192);
+            await().atMost(Duration.ofSeconds(5)).until(() -> client.eof);
+            assertThat(client.text()).startsWith("HTTP/1.1 429").contains("\"type\":\"tokens\"",
+                    "Request too large");
+        }
+        assertThat(metrics.rejected).containsExactly("tokens");
     }
 
     @Test
