@@ -12,6 +12,7 @@ import io.netty.buffer.ByteBufInputStream;
 import io.tokentap.proxy.protect.ProtectionConfig;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Estimates a request's tokens from its JSON body before admission, in one streaming pass (no tree): the prompt
@@ -28,6 +29,12 @@ import java.io.InputStream;
  */
 public final class TokenEstimator {
 
+    /**
+     * Loaded vocabularies by name. An encoding is immutable data (a BPE table of up to 200k entries that takes a
+     * second to parse), not wiring, so it is loaded once per process and shared.
+     */
+    private static final ConcurrentHashMap<String, Encoding> VOCABULARIES = new ConcurrentHashMap<>();
+
     private static final int CHARS_PER_TOKEN = 4;
     private static final int MAX_N = 128;
 
@@ -37,8 +44,8 @@ public final class TokenEstimator {
 
     public TokenEstimator(ProtectionConfig.Tokens config) {
         this.config = config;
-        this.encoding = Encodings.newLazyEncodingRegistry()
-                .getEncoding(EncodingType.fromName(config.encoding()).orElseThrow());
+        this.encoding = VOCABULARIES.computeIfAbsent(config.encoding(), name -> Encodings.newLazyEncodingRegistry()
+                .getEncoding(EncodingType.fromName(name).orElseThrow()));
         this.json = JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build())
                 .build();
