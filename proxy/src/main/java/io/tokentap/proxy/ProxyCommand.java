@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,9 +28,11 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
-            "Runs the sidecar proxy: relays requests to the inference server without buffering streamed responses,",
-            "and measures TTFB, TTFT, ITL, TPOT and tokens of every request.",
-            "Settings come from --config FILE (YAML, see config/proxy.yaml) and these flags; a flag wins."
+            "Runs the sidecar proxy in front of an inference server.",
+            "",
+            "Relays every request without buffering streamed responses and measures TTFB, TTFT, ITL, TPOT and",
+            "tokens of each. Settings come from --config FILE (YAML, see config/proxy.yaml) and these flags;",
+            "a flag wins over the file."
         })
 public final class ProxyCommand implements Callable<Integer> {
 
@@ -68,6 +71,10 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "How long a request waits for a free upstream connection (upstream.acquireTimeout).")
     String acquireTimeout;
 
+    @Option(names = "--idle-timeout", paramLabel = "DURATION",
+            description = "Close an unused upstream connection after this long (upstream.idleTimeout; default 4s).")
+    String idleTimeout;
+
     @Option(names = "--max-initial-line", paramLabel = "BYTES",
             description = "Longest request line accepted (server.maxInitialLineBytes).")
     String maxInitialLine;
@@ -92,6 +99,10 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "How far into a request body to look for \"model\" (relay.modelPeekBytes).")
     String modelPeek;
 
+    @Option(names = "--tap-max-bytes", paramLabel = "BYTES",
+            description = "Longest SSE line or largest JSON body the timing tap decodes (relay.tapMaxBytes).")
+    String tapMaxBytes;
+
     @Option(names = "--preserve-host", negatable = true, fallbackValue = "true",
             description = "Send the client's Host header upstream (relay.preserveHost).")
     Boolean preserveHost;
@@ -107,10 +118,12 @@ public final class ProxyCommand implements Callable<Integer> {
         put(o, "upstream.maxPendingAcquires", maxPendingAcquires, "--max-pending-acquires");
         put(o, "upstream.connectTimeout", connectTimeout, "--connect-timeout");
         put(o, "upstream.acquireTimeout", acquireTimeout, "--acquire-timeout");
+        put(o, "upstream.idleTimeout", idleTimeout, "--idle-timeout");
         put(o, "relay.writeBufferLowBytes", writeBufferLow, "--write-buffer-low");
         put(o, "relay.writeBufferHighBytes", writeBufferHigh, "--write-buffer-high");
         put(o, "relay.readBufferBytes", readBuffer, "--read-buffer");
         put(o, "relay.modelPeekBytes", modelPeek, "--model-peek");
+        put(o, "relay.tapMaxBytes", tapMaxBytes, "--tap-max-bytes");
         put(o, "relay.preserveHost", preserveHost == null ? null : preserveHost.toString(), "--preserve-host");
         put(o, "log.requests", logRequests == null ? null : logRequests.toString(), "--log-requests");
         return o;
@@ -144,8 +157,8 @@ public final class ProxyCommand implements Callable<Integer> {
         ProxyServer server = new ProxyServer(config, ProxyMetrics.NOOP, boss, workers);
         Thread shutdown = new Thread(() -> {
             server.close();
-            boss.shutdownGracefully().syncUninterruptibly();
-            workers.shutdownGracefully().syncUninterruptibly();
+            boss.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+            workers.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }, "tokentap-proxy-shutdown");
         InetSocketAddress bound;
         try {

@@ -15,9 +15,12 @@ import java.time.Duration;
  * @param maxPendingAcquires the most requests waiting for a free connection, per event loop, before a 503
  * @param connectTimeout     how long a TCP connect may take
  * @param acquireTimeout     how long a request may wait for a free connection before a 503
+ * @param idleTimeout        an unused pooled connection is closed after this long; keep it below the server's own
+ *                           keep-alive timeout (uvicorn, behind vLLM, closes idle connections after 5 s) so that a
+ *                           request is never sent on a connection the server is closing
  */
 public record UpstreamConfig(URI url, int maxConnections, int maxPendingAcquires, Duration connectTimeout,
-                             Duration acquireTimeout) {
+                             Duration acquireTimeout, Duration idleTimeout) {
 
     public UpstreamConfig {
         if (url == null) {
@@ -43,6 +46,7 @@ public record UpstreamConfig(URI url, int maxConnections, int maxPendingAcquires
         }
         requirePositive("connectTimeout", connectTimeout);
         requirePositive("acquireTimeout", acquireTimeout);
+        requirePositive("idleTimeout", idleTimeout);
     }
 
     private static void requirePositive(String name, Duration d) {
@@ -53,7 +57,8 @@ public record UpstreamConfig(URI url, int maxConnections, int maxPendingAcquires
 
     /** Defaults for everything but the URL. */
     public static UpstreamConfig of(URI url) {
-        return new UpstreamConfig(url, 1024, 4096, Duration.ofSeconds(5), Duration.ofSeconds(30));
+        return new UpstreamConfig(url, 1024, 4096, Duration.ofSeconds(5), Duration.ofSeconds(30),
+                Duration.ofSeconds(4));
     }
 
     public String host() {
@@ -79,7 +84,11 @@ public record UpstreamConfig(URI url, int maxConnections, int maxPendingAcquires
     }
 
     public UpstreamConfig withMaxConnections(int n) {
-        return new UpstreamConfig(url, n, maxPendingAcquires, connectTimeout, acquireTimeout);
+        return new UpstreamConfig(url, n, maxPendingAcquires, connectTimeout, acquireTimeout, idleTimeout);
+    }
+
+    public UpstreamConfig withIdleTimeout(Duration d) {
+        return new UpstreamConfig(url, maxConnections, maxPendingAcquires, connectTimeout, acquireTimeout, d);
     }
 
     static UpstreamConfig from(ConfigNode n) {
@@ -88,6 +97,7 @@ public record UpstreamConfig(URI url, int maxConnections, int maxPendingAcquires
         int pending = n.intValue("maxPendingAcquires", 4096);
         Duration connect = n.duration("connectTimeout", Duration.ofSeconds(5));
         Duration acquire = n.duration("acquireTimeout", Duration.ofSeconds(30));
+        Duration idle = n.duration("idleTimeout", Duration.ofSeconds(4));
         return n.build(() -> {
             URI url;
             try {
@@ -96,7 +106,7 @@ public record UpstreamConfig(URI url, int maxConnections, int maxPendingAcquires
                 throw new IllegalArgumentException("url: '" + urlText + "' (expected: a URL such as "
                         + "http://127.0.0.1:8000)", e);
             }
-            return new UpstreamConfig(url, max, pending, connect, acquire);
+            return new UpstreamConfig(url, max, pending, connect, acquire, idle);
         });
     }
 }

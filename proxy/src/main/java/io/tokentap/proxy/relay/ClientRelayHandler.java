@@ -7,16 +7,9 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -24,16 +17,11 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.tokentap.core.stream.Outcome;
-import io.tokentap.core.stream.StreamDecoder;
-import io.tokentap.core.stream.Usage;
-import io.tokentap.core.timeline.RequestTimeline;
-import io.tokentap.proxy.config.UpstreamConfig;
 import io.tokentap.proxy.protect.Protection;
+import io.tokentap.proxy.protect.ProtectionRecorder;
 import io.tokentap.proxy.protect.RateLimitStatus;
 import io.tokentap.proxy.protect.Rejection;
 import io.tokentap.proxy.protect.TimeoutKind;
@@ -43,11 +31,7 @@ import io.tokentap.proxy.protect.reject.RejectionResponses;
 import io.tokentap.proxy.protect.retry.RetryDecision;
 import io.tokentap.proxy.protect.retry.RetryPolicy;
 import io.tokentap.proxy.protect.retry.RetryTrigger;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -69,11 +53,6 @@ import java.util.concurrent.TimeoutException;
  * timeouts (connect, first byte, idle, total) each end the request with a timeout outcome and their own error type.
  */
 final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
-
-    private static final String X_ACCEL_BUFFERING = "x-accel-buffering";
-    private static final String X_FORWARDED_FOR = "x-forwarded-for";
-    private static final String X_FORWARDED_HOST = "x-forwarded-host";
-    private static final String X_FORWARDED_PROTO = "x-forwarded-proto";
 
     private final RelayContext rc;
     private final ReadStamp stamp;
@@ -117,11 +96,9 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
                 HttpObject o = inbox.poll();
                 if (o instanceof HttpRequest r) {
                     startExchange(r);
-                    if (o instanceof HttpContent c) {
-                        onRequestContent(c);
-                    }
-                } else {
-                    onRequestContent((HttpContent) o);
+                }
+                if (o instanceof HttpContent c) {
+                    onRequestContent(c);
                 }
             }
         } finally {
@@ -154,12 +131,10 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         }
         String uri = req.uri();
         int q = uri.indexOf('?');
-        String route = q < 0 ? uri : uri.substring(0, q);
-        Exchange ex = new Exchange(req.method().name(), route, req.protocolVersion(), stamp.lastReadNanos(),
-                new ModelPeek(rc.json(), rc.config().relay().modelPeekBytes()));
+        Exchange ex = new Exchange(rc, req.method().name(), q < 0 ? uri : uri.substring(0, q),
+                req.protocolVersion(), stamp.lastReadNanos());
         ex.clientKeepAlive = HttpUtil.isKeepAlive(req);
         exchange = ex;
-
         Protection p = rc.protection();
         if (req instanceof AdmittedRequest g) {
             if (g.tooLarge()) {
@@ -172,10 +147,11 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
             }
             ex.ticket = g.ticket();
         }
-        prepareUpstreamRequest(req);
+        RelayHeaders.toUpstream(req, rc.config().upstream(), rc.config().relay().preserveHost(),
+                ctx.channel().remoteAddress());
         if (p != null) {
             long now = System.nanoTime();
-            ex.retry = p.retries().start(route, now);
+            ex.retry = p.retries().start(ex.route, now);
             ex.headCopy = copyOf(req);
             ex.totalTimer = schedule(ex, TimeoutKind.TOTAL,
                     p.config().timeouts().total().toNanos() - (now - ex.timeline.startNanos()));
@@ -196,47 +172,19 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void prepareUpstreamRequest(HttpRequest req) {
-        HttpHeaders h = req.headers();
-        UpstreamConfig up = rc.config().upstream();
-        boolean chunked = HttpUtil.isTransferEncodingChunked(req);
-        String originalHost = h.get(HttpHeaderNames.HOST);
-        HopByHopHeaders.strip(h);
-        if (chunked) {
-            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            h.remove(HttpHeaderNames.CONTENT_LENGTH);
-        }
-        req.setProtocolVersion(HttpVersion.HTTP_1_1);
-        String prefix = up.pathPrefix();
-        if (!prefix.isEmpty()) {
-            req.setUri(prefix + (req.uri().startsWith("/") ? "" : "/") + req.uri());
-        }
-        SocketAddress remote = ctx.channel().remoteAddress();
-        if (remote instanceof InetSocketAddress isa && isa.getAddress() != null) {
-            String ip = isa.getAddress().getHostAddress();
-            String prior = h.get(X_FORWARDED_FOR);
-            h.set(X_FORWARDED_FOR, prior == null || prior.isBlank() ? ip : prior + ", " + ip);
-        }
-        if (originalHost != null && !h.contains(X_FORWARDED_HOST)) {
-            h.set(X_FORWARDED_HOST, originalHost);
-        }
-        if (!h.contains(X_FORWARDED_PROTO)) {
-            h.set(X_FORWARDED_PROTO, "http");
-        }
-        if (!rc.config().relay().preserveHost() || originalHost == null) {
-            h.set(HttpHeaderNames.HOST, up.authority());
-        }
-    }
-
     private void onAcquired(Exchange ex, Future<Channel> f) {
         if (!f.isSuccess()) {
             if (exchange != ex || closing) {
                 return;
             }
             Throwable cause = f.cause();
-            boolean poolFull = cause instanceof TimeoutException || cause instanceof IllegalStateException;
-            if (poolFull) {
-                safe(() -> rc.metrics().rejected(ex.route, ex.model(), "concurrency"));
+            if (cause instanceof TimeoutException || cause instanceof IllegalStateException) {
+                // FixedChannelPool: the acquire timed out, or too many requests are already waiting.
+                try {
+                    rc.metrics().rejected(ex.route, ex.model(), "concurrency");
+                } catch (RuntimeException e) {
+                    rc.errors().report("metrics", e, ex);
+                }
                 respondError(ex, HttpResponseStatus.SERVICE_UNAVAILABLE, "upstream_busy",
                         "all upstream connections are busy", Outcome.SHED);
             } else {
@@ -291,18 +239,10 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         boolean last = c instanceof LastHttpContent;
-        if (!ex.peek.done()) {
-            ex.peek.feed(c.content());
-            if (last) {
-                ex.peek.end();
-            }
-            if (ex.peek.done()) {
-                announce(ex);
-            }
-        }
+        ex.peekRequest(c.content(), last);
         if (last) {
             ex.requestDone = true;
-            if (ex.retry != null && !ex.finished && ex.bodyCopy == null) {
+            if (ex.retry != null && !ex.finished() && ex.bodyCopy == null) {
                 ex.bodyCopy = ((LastHttpContent) c).retainedDuplicate();
             }
         }
@@ -334,62 +274,22 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         int code = r.status().code();
         if (code < 200 && code != 101) {
             // 100 Continue and friends: pass on, and wait for the final response.
-            HttpHeaders h = r.headers();
-            HopByHopHeaders.strip(h);
-            FullHttpResponse info = new DefaultFullHttpResponse(ex.clientVersion, r.status(), Unpooled.EMPTY_BUFFER,
-                    h, new DefaultHttpHeaders());
             ex.swallowNextLast = true;
-            ctx.writeAndFlush(info, ctx.voidPromise());
+            ctx.writeAndFlush(RelayHeaders.informational(r, ex.clientVersion), ctx.voidPromise());
             return;
         }
         if (ex.retry != null && !ex.responseStarted && protectedResponse(ex, r, code, nanos)) {
             return; // dropped: the request is tried again
         }
-        RequestTimeline t = ex.timeline;
-        t.firstByte(nanos);
-        t.status(code);
+        ex.timeline.firstByte(nanos);
+        ex.timeline.status(code);
         ex.responseStarted = true;
-        HttpHeaders h = r.headers();
-        String contentType = h.get(HttpHeaderNames.CONTENT_TYPE);
-        try {
-            TimingTap.Decoding d = rc.tap().open(ex.route, contentType, t);
-            ex.format = d.format();
-            ex.decoder = d.decoder();
-        } catch (RuntimeException e) {
-            rc.errors().report("tap", e, ex);
-        }
-        announce(ex);
-
+        ex.openTap(r.headers().get(HttpHeaderNames.CONTENT_TYPE));
+        ex.announce();
         ex.upstreamReusable = HttpUtil.isKeepAlive(r);
-        boolean hasLength = h.contains(HttpHeaderNames.CONTENT_LENGTH);
         boolean bodyless = "HEAD".equals(ex.method) || code == 204 || code == 304;
-        HopByHopHeaders.strip(h);
-        r.setProtocolVersion(ex.clientVersion);
-        if (!hasLength && !bodyless) {
-            if (ex.clientVersion.equals(HttpVersion.HTTP_1_1)) {
-                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            } else {
-                ex.clientKeepAlive = false; // an HTTP/1.0 client learns where the body ends from the close
-            }
-            // Tell an nginx ingress in front of the sidecar not to buffer what we stream.
-            h.set(X_ACCEL_BUFFERING, "no");
-        } else if (isStreamingType(contentType)) {
-            h.set(X_ACCEL_BUFFERING, "no");
-        }
-        if (!ex.clientKeepAlive) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (!ex.clientVersion.isKeepAliveDefault()) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        }
+        ex.clientKeepAlive = RelayHeaders.toClient(r, ex.clientVersion, ex.clientKeepAlive, bodyless);
         ctx.writeAndFlush(r, ctx.voidPromise());
-    }
-
-    private static boolean isStreamingType(String contentType) {
-        if (contentType == null) {
-            return false;
-        }
-        String ct = contentType.toLowerCase(Locale.ROOT);
-        return ct.startsWith("text/event-stream") || ct.contains("ndjson");
     }
 
     void onUpstreamContent(Exchange ex, HttpContent c, long nanos) {
@@ -403,35 +303,21 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         ByteBuf body = c.content();
         int n = body.readableBytes();
         ex.bytesOut += n;
-        StreamDecoder d = ex.decoder;
         // The transport moves the buffer's reader index as it writes, so the tap reads through its own view, after
         // the bytes are on their way: measuring never delays the stream.
-        ByteBuf view = d != null && n > 0 ? body.retainedSlice() : null;
+        ByteBuf view = ex.tapping() && n > 0 ? body.retainedSlice() : null;
         ctx.writeAndFlush(c, ctx.voidPromise());
         if (view != null) {
             try {
-                d.feed(view, nanos);
-            } catch (RuntimeException e) {
-                rc.errors().report("tap", e, ex);
-                ex.decoder = null;
+                ex.tap(view, nanos);
             } finally {
                 view.release();
             }
         }
         if (last) {
-            if (ex.decoder != null) {
-                try {
-                    ex.decoder.end(nanos);
-                } catch (RuntimeException e) {
-                    rc.errors().report("tap", e, ex);
-                }
-            }
+            ex.endTap(nanos);
             ex.responseDone = true;
-            Outcome o = Outcome.ofStatus(ex.timeline.status());
-            if (o == Outcome.OK && ex.timeline.streamError()) {
-                o = Outcome.UPSTREAM_5XX;
-            }
-            finish(ex, o, nanos);
+            ex.finish(ex.completedOutcome(), nanos);
             releaseUpstream(ex, ex.upstreamReusable && ex.requestDone);
             if (ex.requestDone) {
                 exchangeComplete(ex);
@@ -464,14 +350,8 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         // Mid-stream: what arrived has been flushed; closing the connection (rather than writing a final empty
         // chunk) lets the client tell a cut-off response from a complete one, as nginx does.
         ex.responseDone = true;
-        if (ex.decoder != null) {
-            try {
-                ex.decoder.end(now);
-            } catch (RuntimeException e) {
-                rc.errors().report("tap", e, ex);
-            }
-        }
-        finish(ex, Outcome.UPSTREAM_RESET, now);
+        ex.endTap(now);
+        ex.finish(Outcome.UPSTREAM_RESET, now);
         closeAfterFlush();
     }
 
@@ -511,7 +391,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         long now = System.nanoTime();
         ex.responseDone = true;
         ex.timeline.status(status.code());
-        finish(ex, outcome, now);
+        ex.finish(outcome, now);
         writeError(ex.clientVersion, status, type, message, ex.clientKeepAlive);
         continueAfterAnswer(ex);
     }
@@ -530,32 +410,27 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
 
     private void rejectMalformed(HttpRequest req) {
         Throwable cause = req.decoderResult().cause();
-        HttpResponseStatus status = cause instanceof TooLongHttpLineException
-                ? HttpResponseStatus.REQUEST_URI_TOO_LONG
-                : cause instanceof TooLongHttpHeaderException
-                        ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
-                        : cause instanceof TooLongFrameException
-                                ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE
-                                : HttpResponseStatus.BAD_REQUEST;
         ReferenceCountUtil.release(req);
         rc.errors().report("client", RelayErrors.Cause.PROTOCOL, cause, ctx.channel());
         closing = true;
         releaseInbox();
-        writeError(HttpVersion.HTTP_1_1, status, "invalid_request", "malformed HTTP request", false);
+        writeError(HttpVersion.HTTP_1_1, RelayHeaders.statusForMalformed(cause), "invalid_request",
+                "malformed HTTP request", false);
     }
 
     private void writeError(HttpVersion version, HttpResponseStatus status, String type, String message,
                             boolean keepAlive) {
-        byte[] body = ("{\"error\":{\"message\":\"" + message + "\",\"type\":\"" + type + "\",\"code\":"
-                + status.code() + "}}\n").getBytes(StandardCharsets.UTF_8);
-        FullHttpResponse res = new DefaultFullHttpResponse(version, status, Unpooled.wrappedBuffer(body));
-        res.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
-        res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
-        if (!keepAlive) {
-            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
-        } else {
+        var res = RelayHeaders.error(version, status, type, message, keepAlive);
+        if (keepAlive) {
             ctx.writeAndFlush(res, ctx.voidPromise());
+        } else {
+            ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private void releaseInbox() {
+        for (HttpObject o; (o = inbox.poll()) != null; ) {
+            ReferenceCountUtil.release(o);
         }
     }
 
@@ -564,7 +439,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
     private void respondRejection(Exchange ex, Rejection r) {
         ex.responseDone = true;
         ex.timeline.status(r.status());
-        finish(ex, r.outcome(), System.nanoTime());
+        ex.finish(r.outcome(), System.nanoTime());
         try {
             rc.protection().rejections().write(ctx, r, ex.route, ex.model(), ex.clientKeepAlive);
         } catch (RuntimeException e) {
@@ -574,9 +449,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void rejectTooLarge(Exchange ex) {
-        // Counted nowhere as a request: it never was one the upstream could see. The connection closes, so the
-        // client stops sending the body.
-        ex.finished = true;
+        // Not reported as a request: the upstream never saw it. The connection closes, so the client stops sending.
         ex.responseDone = true;
         closing = true;
         releaseInbox();
@@ -635,13 +508,21 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
             return false; // part of the body went out and was not kept: the request cannot be sent again
         }
         RetryDecision d = ex.retry.onFailure(System.nanoTime(), trigger, status, retryAfterNanos, ex.responseStarted);
-        if (!d.retry()) {
-            if (d.giveUp() != RetryDecision.GiveUp.NOT_A_TRIGGER) {
-                safe(() -> rc.protection().recorder().retryGivenUp(ex.route, d.giveUp().label()));
+        ProtectionRecorder recorder = rc.protection().recorder();
+        try {
+            if (!d.retry()) {
+                if (d.giveUp() != RetryDecision.GiveUp.NOT_A_TRIGGER) {
+                    recorder.retryGivenUp(ex.route, d.giveUp().label());
+                }
+                return false;
             }
-            return false;
+            recorder.retryScheduled(ex.route, trigger.label(), d.delayNanos());
+        } catch (RuntimeException e) {
+            rc.errors().report("metrics", e, ex);
+            if (!d.retry()) {
+                return false;
+            }
         }
-        safe(() -> rc.protection().recorder().retryScheduled(ex.route, trigger.label(), d.delayNanos()));
         // Closing the attempt's connection drops the rest of its answer; nothing of it reached the client.
         releaseUpstream(ex, false);
         ex.retryTimer = ctx.executor().schedule(() -> retryNow(ex), d.delayNanos(), TimeUnit.NANOSECONDS);
@@ -651,7 +532,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
 
     private void retryNow(Exchange ex) {
         ex.retryTimer = null;
-        if (exchange != ex || closing || ex.finished) {
+        if (exchange != ex || closing || ex.finished()) {
             return;
         }
         if (!acquireBreaker(ex)) {
@@ -666,7 +547,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void onTimeout(Exchange ex, TimeoutKind kind) {
-        if (exchange != ex || ex.finished || closing) {
+        if (exchange != ex || ex.finished() || closing) {
             return;
         }
         if (kind == TimeoutKind.IDLE) {
@@ -683,7 +564,11 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
 
     private void timedOut(Exchange ex, TimeoutKind kind) {
         long now = System.nanoTime();
-        safe(() -> rc.metrics().relayError("upstream", kind.errorType()));
+        try {
+            rc.metrics().relayError("upstream", kind.errorType());
+        } catch (RuntimeException e) {
+            rc.errors().report("metrics", e, ex);
+        }
         breakerFailure(ex, UpstreamFailure.TIMEOUT);
         releaseUpstream(ex, false);
         if (!ex.responseStarted) {
@@ -693,39 +578,9 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         }
         // Mid-stream: end it as a reset would, so the client can tell a cut-off response from a complete one.
         ex.responseDone = true;
-        if (ex.decoder != null) {
-            try {
-                ex.decoder.end(now);
-            } catch (RuntimeException e) {
-                rc.errors().report("tap", e, ex);
-            }
-        }
-        finish(ex, Outcome.TIMEOUT, now);
+        ex.endTap(now);
+        ex.finish(Outcome.TIMEOUT, now);
         closeAfterFlush();
-    }
-
-    /** Frees what protection holds for {@code ex}: timers, the breaker permission, the kept body, the ticket. */
-    private void releaseProtection(Exchange ex) {
-        if (ex.retry == null && ex.ticket == null) {
-            return;
-        }
-        cancel(ex.retryTimer);
-        cancel(ex.firstByteTimer);
-        cancel(ex.idleTimer);
-        cancel(ex.totalTimer);
-        if (ex.breakerHeld) {
-            ex.breakerHeld = false;
-            rc.protection().breaker().release(); // the attempt told nothing about the upstream
-        }
-        if (ex.bodyCopy != null) {
-            ex.bodyCopy.release();
-            ex.bodyCopy = null;
-        }
-        if (ex.ticket != null) {
-            Usage u = ex.timeline.usage();
-            long actual = u.inputTokens() >= 0 && u.outputTokens() >= 0 ? u.inputTokens() + u.outputTokens() : -1;
-            ex.ticket.release(actual);
-        }
     }
 
     private static void cancel(Future<?> f) {
@@ -736,57 +591,6 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
 
     private static HttpRequest copyOf(HttpRequest r) {
         return new DefaultHttpRequest(r.protocolVersion(), r.method(), r.uri(), r.headers().copy());
-    }
-
-    // ---- bookkeeping ---------------------------------------------------------------------------------------
-
-    private void announce(Exchange ex) {
-        if (ex.announced()) {
-            return;
-        }
-        String model = ex.model();
-        RequestTimeline.IntervalListener listener = RequestTimeline.IntervalListener.NONE;
-        try {
-            rc.metrics().requestStarted(ex.route, model);
-            listener = rc.metrics().intervals(ex.route, model);
-        } catch (RuntimeException e) {
-            rc.errors().report("metrics", e, ex);
-        }
-        ex.announced(model, listener == null ? RequestTimeline.IntervalListener.NONE : listener);
-    }
-
-    private void finish(Exchange ex, Outcome outcome, long nanos) {
-        if (ex.finished) {
-            return;
-        }
-        ex.finished = true;
-        releaseProtection(ex);
-        announce(ex);
-        ex.timeline.end(nanos, outcome);
-        try {
-            rc.metrics().requestFinished(ex.route, ex.model(), ex.timeline);
-        } catch (RuntimeException e) {
-            rc.errors().report("metrics", e, ex);
-        }
-        try {
-            rc.requestLog().finished(ex.method, ex.route, ex.model(), ex.format, ex.timeline, ex.bytesOut);
-        } catch (RuntimeException e) {
-            rc.errors().report("log", e, ex);
-        }
-    }
-
-    private void safe(Runnable r) {
-        try {
-            r.run();
-        } catch (RuntimeException e) {
-            rc.errors().report("metrics", e, ctx.channel());
-        }
-    }
-
-    private void releaseInbox() {
-        for (HttpObject o; (o = inbox.poll()) != null; ) {
-            ReferenceCountUtil.release(o);
-        }
     }
 
     // ---- client connection events --------------------------------------------------------------------------
@@ -807,17 +611,17 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         releaseInbox();
         Exchange ex = exchange;
         exchange = null;
-        if (ex != null && ex.pendingRequest != null) {
+        if (ex != null) {
             ReferenceCountUtil.release(ex.pendingRequest);
             ex.pendingRequest = null;
-        }
-        if (ex != null && !ex.responseDone) {
             // Close the upstream at once, so the server stops generating and frees the request's KV cache.
-            ex.responseDone = true;
             releaseUpstream(ex, false);
-            finish(ex, Outcome.CLIENT_CANCEL, System.nanoTime());
-        } else if (ex != null) {
-            releaseUpstream(ex, false);
+            if (!ex.responseDone) {
+                ex.responseDone = true;
+                long now = System.nanoTime();
+                ex.endTap(now);
+                ex.finish(Outcome.CLIENT_CANCEL, now);
+            }
         }
         ctx.fireChannelInactive();
     }

@@ -1,18 +1,23 @@
 package io.tokentap.proxy.relay;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.Future;
+import io.tokentap.core.stream.Outcome;
 import io.tokentap.core.stream.StreamDecoder;
+import io.tokentap.core.stream.Usage;
 import io.tokentap.core.timeline.RequestTimeline;
 import io.tokentap.proxy.protect.limit.Ticket;
 import io.tokentap.proxy.protect.retry.RetryState;
 
 /**
- * One request and its response as they pass through the relay. Lives on one event loop (the client's, which is
- * also its upstream connection's), so its fields are plain.
+ * One request and its response as they pass through the relay, with its timeline, its timing-tap decoder and its
+ * reporting to the metrics and the request log. Lives on one event loop (the client's, which is also its upstream
+ * connection's), so its fields are plain. Measuring never fails the request: a decoder, metrics or log failure is
+ * counted and the relay goes on.
  */
 final class Exchange implements RequestTimeline.IntervalListener {
 
@@ -21,6 +26,7 @@ final class Exchange implements RequestTimeline.IntervalListener {
     final HttpVersion clientVersion;
     final RequestTimeline timeline;
     final ModelPeek peek;
+    private final RelayContext rc;
 
     /** The request head to send upstream, until it has been sent. */
     HttpRequest pendingRequest;
@@ -33,7 +39,7 @@ final class Exchange implements RequestTimeline.IntervalListener {
     boolean upstreamReusable;
     /** A 1xx response's empty end marker is not the end of the exchange. */
     boolean swallowNextLast;
-    boolean finished;
+    long bytesOut;
 
     // Protection (all unused when the proxy runs unprotected).
     /** The admission's hold on the limits, released when the exchange finishes. */
@@ -52,31 +58,20 @@ final class Exchange implements RequestTimeline.IntervalListener {
     Future<?> idleTimer;
     Future<?> totalTimer;
 
-    String format = "UNKNOWN";
-    StreamDecoder decoder;
-    long bytesOut;
-
+    private String format = "UNKNOWN";
+    private StreamDecoder decoder;
     private String model;
     private boolean announced;
+    private boolean finished;
     private RequestTimeline.IntervalListener intervals = RequestTimeline.IntervalListener.NONE;
 
-    Exchange(String method, String route, HttpVersion clientVersion, long startNanos, ModelPeek peek) {
+    Exchange(RelayContext rc, String method, String route, HttpVersion clientVersion, long startNanos) {
+        this.rc = rc;
         this.method = method;
         this.route = route;
         this.clientVersion = clientVersion;
-        this.peek = peek;
+        this.peek = new ModelPeek(rc.json(), rc.config().relay().modelPeekBytes());
         this.timeline = new RequestTimeline(startNanos, this);
-    }
-
-    boolean announced() {
-        return announced;
-    }
-
-    /** Marks the request as announced to the metrics, with the model known by now. */
-    void announced(String resolvedModel, RequestTimeline.IntervalListener listener) {
-        this.model = resolvedModel;
-        this.intervals = listener;
-        this.announced = true;
     }
 
     /** The model as far as known: from the request body, or {@code "unknown"}. */
@@ -86,6 +81,134 @@ final class Exchange implements RequestTimeline.IntervalListener {
         }
         String m = peek.model();
         return m == null ? "unknown" : m;
+    }
+
+    /** Looks at a request body part for the model; announces the request once the model is settled. */
+    void peekRequest(ByteBuf content, boolean last) {
+        if (peek.done()) {
+            return;
+        }
+        peek.feed(content);
+        if (last) {
+            peek.end();
+        }
+        if (peek.done()) {
+            announce();
+        }
+    }
+
+    /** Tells the metrics the request is in flight (once), with the model known by now. */
+    void announce() {
+        if (announced) {
+            return;
+        }
+        announced = true;
+        model = model();
+        try {
+            rc.metrics().requestStarted(route, model);
+            RequestTimeline.IntervalListener l = rc.metrics().intervals(route, model);
+            intervals = l == null ? RequestTimeline.IntervalListener.NONE : l;
+        } catch (RuntimeException e) {
+            rc.errors().report("metrics", e, this);
+        }
+    }
+
+    /** The response head arrived: picks the decoder for its format. */
+    void openTap(String contentType) {
+        try {
+            TimingTap.Decoding d = rc.tap().open(route, contentType, timeline);
+            format = d.format();
+            decoder = d.decoder();
+        } catch (RuntimeException e) {
+            rc.errors().report("tap", e, this);
+        }
+    }
+
+    boolean tapping() {
+        return decoder != null;
+    }
+
+    /** Shows a response read to the decoder; {@code bytes} is a view the caller releases. */
+    void tap(ByteBuf bytes, long nanos) {
+        try {
+            decoder.feed(bytes, nanos);
+        } catch (RuntimeException e) {
+            rc.errors().report("tap", e, this);
+            decoder = null;
+        }
+    }
+
+    void endTap(long nanos) {
+        if (decoder == null) {
+            return;
+        }
+        try {
+            decoder.end(nanos);
+        } catch (RuntimeException e) {
+            rc.errors().report("tap", e, this);
+        }
+        decoder = null;
+    }
+
+    /** The outcome of a response that arrived complete: its status, or an error the stream reported. */
+    Outcome completedOutcome() {
+        Outcome o = Outcome.ofStatus(timeline.status());
+        return o == Outcome.OK && timeline.streamError() ? Outcome.UPSTREAM_5XX : o;
+    }
+
+    /** Ends the timeline and reports the request to the metrics and the request log, once. */
+    void finish(Outcome outcome, long nanos) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        releaseProtection();
+        announce();
+        timeline.end(nanos, outcome);
+        try {
+            rc.metrics().requestFinished(route, model, timeline);
+        } catch (RuntimeException e) {
+            rc.errors().report("metrics", e, this);
+        }
+        try {
+            rc.requestLog().finished(method, route, model, format, timeline, bytesOut);
+        } catch (RuntimeException e) {
+            rc.errors().report("log", e, this);
+        }
+    }
+
+    boolean finished() {
+        return finished;
+    }
+
+    /** Frees what protection holds: timers, the breaker permission, the kept body, the admission ticket. */
+    private void releaseProtection() {
+        if (retry == null && ticket == null) {
+            return;
+        }
+        cancel(retryTimer);
+        cancel(firstByteTimer);
+        cancel(idleTimer);
+        cancel(totalTimer);
+        if (breakerHeld) {
+            breakerHeld = false;
+            rc.protection().breaker().release(); // the attempt told nothing about the upstream
+        }
+        if (bodyCopy != null) {
+            bodyCopy.release();
+            bodyCopy = null;
+        }
+        if (ticket != null) {
+            Usage u = timeline.usage();
+            long actual = u.inputTokens() >= 0 && u.outputTokens() >= 0 ? u.inputTokens() + u.outputTokens() : -1;
+            ticket.release(actual);
+        }
+    }
+
+    private static void cancel(Future<?> f) {
+        if (f != null) {
+            f.cancel(false);
+        }
     }
 
     @Override

@@ -9,6 +9,9 @@ import java.io.PrintStream;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.time.Instant;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Writes one JSON object per finished request, one per line, with the timeline figures in milliseconds:
@@ -17,20 +20,66 @@ import java.time.Instant;
  * "status":200,"outcome":"ok","format":"OPENAI_CHAT_SSE","ttfb_ms":41.2,"ttft_ms":41.9,...}</pre>
  *
  * A figure that is not defined for the request (no content, a single token) is written as {@code null}.
+ *
+ * <p>The line is formatted on the event loop, but written by a thread of its own from a bounded queue: a slow
+ * reader of standard output never stalls the relay. A line that finds the queue full is dropped and counted
+ * ({@link #dropped()}); {@link #close()} writes what is queued.
  */
-public final class JsonLinesRequestLog implements RequestLog {
+public final class JsonLinesRequestLog implements RequestLog, AutoCloseable {
+
+    private static final String STOP = new String("stop");
 
     private final JsonFactory json = new JsonFactory();
     private final PrintStream out;
+    private final BlockingQueue<String> queue;
+    private final LongAdder dropped = new LongAdder();
+    private final Thread writer;
 
     public JsonLinesRequestLog(PrintStream out) {
+        this(out, 8192);
+    }
+
+    public JsonLinesRequestLog(PrintStream out, int capacity) {
         this.out = out;
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.writer = new Thread(this::writeLines, "tokentap-request-log");
+        this.writer.setDaemon(true);
+        this.writer.start();
     }
 
     @Override
     public void finished(String method, String route, String model, String format, RequestTimeline t,
                          long bytesOut) {
-        out.println(format(method, route, model, format, t, bytesOut));
+        if (!queue.offer(format(method, route, model, format, t, bytesOut))) {
+            dropped.increment();
+        }
+    }
+
+    /** Lines dropped because the writer fell behind. */
+    public long dropped() {
+        return dropped.sum();
+    }
+
+    private void writeLines() {
+        try {
+            for (String line; (line = queue.take()) != STOP; ) {
+                out.println(line);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        out.flush();
+    }
+
+    /** Writes the queued lines and stops the writer. */
+    @Override
+    public void close() {
+        try {
+            queue.put(STOP);
+            writer.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     String format(String method, String route, String model, String format, RequestTimeline t, long bytesOut) {

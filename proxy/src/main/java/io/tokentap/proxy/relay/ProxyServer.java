@@ -48,9 +48,10 @@ public final class ProxyServer implements AutoCloseable {
     private UpstreamPool pool;
     private Channel serverChannel;
 
+    /** With the configured request log (standard output when {@code log.requests} is on). */
     public ProxyServer(ProxyConfig config, ProxyMetrics metrics, EventLoopGroup bossGroup,
                        EventLoopGroup workerGroup) {
-        this(config, metrics, bossGroup, workerGroup, WireFormatTap.INSTANCE,
+        this(config, metrics, bossGroup, workerGroup, new WireFormatTap(config.relay().tapMaxBytes()),
                 config.log().requests() ? new JsonLinesRequestLog(System.out) : RequestLog.NONE);
     }
 
@@ -62,7 +63,7 @@ public final class ProxyServer implements AutoCloseable {
     /** A protected relay with the default timing tap and request log (see the constructor below). */
     public ProxyServer(ProxyConfig config, ProxyMetrics metrics, EventLoopGroup bossGroup, EventLoopGroup workerGroup,
                        Protection protection) {
-        this(config, metrics, bossGroup, workerGroup, WireFormatTap.INSTANCE,
+        this(config, metrics, bossGroup, workerGroup, new WireFormatTap(config.relay().tapMaxBytes()),
                 config.log().requests() ? new JsonLinesRequestLog(System.out) : RequestLog.NONE, protection);
     }
 
@@ -90,7 +91,7 @@ public final class ProxyServer implements AutoCloseable {
         UpstreamConfig up = config.upstream();
         if (protection != null) {
             up = new UpstreamConfig(up.url(), up.maxConnections(), up.maxPendingAcquires(),
-                    protection.config().timeouts().connect(), up.acquireTimeout());
+                    protection.config().timeouts().connect(), up.acquireTimeout(), up.idleTimeout());
         }
         RelayConfig relay = config.relay();
         int loops = 0;
@@ -155,6 +156,13 @@ public final class ProxyServer implements AutoCloseable {
         clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         if (pool != null) {
             pool.close();
+        }
+        if (requestLog instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing the request log", e);
+            }
         }
     }
 }

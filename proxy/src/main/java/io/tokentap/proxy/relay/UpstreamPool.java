@@ -12,18 +12,22 @@ import io.netty.channel.pool.ChannelHealthChecker;
 import io.netty.channel.pool.FixedChannelPool;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.Future;
 import io.tokentap.proxy.config.RelayConfig;
 import io.tokentap.proxy.config.UpstreamConfig;
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Keep-alive connections to the upstream, one bounded {@link FixedChannelPool} per event loop. A client connection
  * only ever takes upstream connections from its own loop, so both ends of a relayed stream run on one thread and
  * its state needs no synchronisation.
  *
- * <p>Each pooled channel's pipeline is fixed when it is created: {@link ReadStamp}, {@link HttpClientCodec},
- * {@link UpstreamRelayHandler}; a request attaches itself to the handler while it holds the channel.
+ * <p>Each pooled channel's pipeline is fixed when it is created: {@link ReadStamp}, an {@link IdleStateHandler}
+ * (an unused connection is closed before the server's keep-alive timeout would close it under a new request),
+ * {@link HttpClientCodec}, {@link UpstreamRelayHandler}; a request attaches itself to the handler while it holds
+ * the channel.
  */
 final class UpstreamPool implements AutoCloseable {
 
@@ -38,11 +42,13 @@ final class UpstreamPool implements AutoCloseable {
         int perLoop = Math.max(1, (upstream.maxConnections() + eventLoops - 1) / eventLoops);
         int maxRead = relay.readBufferBytes();
         int initialRead = Math.min(2048, maxRead);
+        long idleMillis = upstream.idleTimeout().toMillis();
         AbstractChannelPoolHandler handler = new AbstractChannelPoolHandler() {
             @Override
             public void channelCreated(Channel ch) {
                 ReadStamp stamp = new ReadStamp();
                 ch.pipeline().addLast("stamp", stamp);
+                ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
                 ch.pipeline().addLast("codec", new HttpClientCodec());
                 ch.pipeline().addLast("relay", new UpstreamRelayHandler(stamp, errors));
             }

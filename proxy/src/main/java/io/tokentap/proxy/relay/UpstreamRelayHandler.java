@@ -3,7 +3,9 @@ package io.tokentap.proxy.relay;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
 /**
@@ -41,24 +43,25 @@ final class UpstreamRelayHandler extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
+        if (!(msg instanceof HttpObject o)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (o.decoderResult().isFailure()) {
+            ReferenceCountUtil.release(msg);
+            failed(ctx, o.decoderResult().cause());
+            return;
+        }
         long nanos = stamp.lastReadNanos();
-        if (msg instanceof HttpResponse r) {
-            if (r.decoderResult().isFailure()) {
-                ReferenceCountUtil.release(msg);
-                failed(ctx, r.decoderResult().cause());
-                return;
-            }
+        if (o instanceof HttpResponse r) {
             client.onUpstreamResponse(exchange, r, nanos);
         }
-        if (msg instanceof HttpContent c && client != null) {
-            if (c.decoderResult().isFailure()) {
+        if (o instanceof HttpContent c) {
+            if (client != null) {
+                client.onUpstreamContent(exchange, c, nanos);
+            } else {
                 c.release();
-                failed(ctx, c.decoderResult().cause());
-                return;
             }
-            client.onUpstreamContent(exchange, c, nanos);
-        } else if (!(msg instanceof HttpResponse)) {
-            ReferenceCountUtil.release(msg);
         }
     }
 
@@ -82,6 +85,19 @@ final class UpstreamRelayHandler extends ChannelInboundHandlerAdapter {
             c.onUpstreamFailure(ex, null);
         }
         ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            // Only an unused pooled connection is closed; a long silence inside a response (a slow first token)
+            // is the request's business.
+            if (client == null) {
+                ctx.close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override

@@ -9,11 +9,19 @@ import io.tokentap.core.stream.WireFormat;
  */
 final class WireFormatTap implements TimingTap {
 
-    static final WireFormatTap INSTANCE = new WireFormatTap();
+    private final int maxBytes;
+
+    /**
+     * @param maxBytes the longest line, or largest JSON body, decoded; see
+     *                 {@link WireFormat#newDecoder(StreamEventSink, int)}
+     */
+    WireFormatTap(int maxBytes) {
+        this.maxBytes = maxBytes;
+    }
 
     @Override
     public Decoding open(String requestPath, String contentType, StreamEventSink sink) {
         WireFormat f = WireFormat.detect(requestPath, contentType);
-        return new Decoding(f.name(), f == WireFormat.UNKNOWN ? null : f.newDecoder(sink));
+        return new Decoding(f.name(), f == WireFormat.UNKNOWN ? null : f.newDecoder(sink, maxBytes));
     }
 }

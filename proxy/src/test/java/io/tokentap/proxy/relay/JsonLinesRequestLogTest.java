@@ -32,8 +32,9 @@ class JsonLinesRequestLogTest {
         t.end(52 * ms, Outcome.OK);
 
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        new JsonLinesRequestLog(new PrintStream(out, true, StandardCharsets.UTF_8))
-                .finished("POST", "/v1/chat/completions", "llama", "OPENAI_CHAT_SSE", t, 1234);
+        try (JsonLinesRequestLog log = new JsonLinesRequestLog(new PrintStream(out, true, StandardCharsets.UTF_8))) {
+            log.finished("POST", "/v1/chat/completions", "llama", "OPENAI_CHAT_SSE", t, 1234);
+        }
         String text = out.toString(StandardCharsets.UTF_8);
         assertThat(text).endsWith("\n").doesNotContain("\n{");
         JsonNode j = new ObjectMapper().readTree(text);
@@ -49,5 +50,32 @@ class JsonLinesRequestLogTest {
         assertThat(j.get("input_tokens").asLong()).isEqualTo(12);
         assertThat(j.get("reasoning_tokens").isNull()).isTrue();
         assertThat(j.get("bytes_out").asLong()).isEqualTo(1234);
+    }
+
+    @Test
+    void aFullQueueDropsAndCountsInsteadOfBlocking() throws Exception {
+        RequestTimeline t = new RequestTimeline(0);
+        t.end(1, Outcome.CLIENT_CANCEL);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        // A stream whose reader is stuck: the writer thread blocks on the first line.
+        PrintStream stuck = new PrintStream(new java.io.OutputStream() {
+            @Override
+            public void write(int b) {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, true, StandardCharsets.UTF_8);
+        try (JsonLinesRequestLog log = new JsonLinesRequestLog(stuck, 4)) {
+            long start = System.nanoTime();
+            for (int i = 0; i < 100; i++) {
+                log.finished("GET", "/x", "m", "UNKNOWN", t, 0);
+            }
+            assertThat(System.nanoTime() - start).as("never blocks the caller").isLessThan(2_000_000_000L);
+            assertThat(log.dropped()).isBetween(90L, 96L);
+            release.countDown();
+        }
     }
 }

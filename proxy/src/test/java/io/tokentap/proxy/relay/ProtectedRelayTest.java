@@ -80,7 +80,7 @@ class ProtectedRelayTest extends RelayTestSupport {
         protection = new Protection(tweak.apply(ProtectionConfig.defaults()), metrics, recorder,
                 signals, "upstream", System::nanoTime, new Random(42), Runnable::run,
                 UpstreamBreaker.Listener.NONE);
-        proxy = new ProxyServer(config, metrics, boss, workers, WireFormatTap.INSTANCE, RequestLog.NONE, protection);
+        proxy = new ProxyServer(config, metrics, boss, workers, new WireFormatTap(1 << 20), RequestLog.NONE, protection);
         proxyAddress = proxy.start();
     }
 

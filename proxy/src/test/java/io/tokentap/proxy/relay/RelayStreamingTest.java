@@ -137,6 +137,27 @@ class RelayStreamingTest extends RelayTestSupport {
     }
 
     @Test
+    void fullUpstreamPoolAnswers503AndRecordsTheRejection() throws Exception {
+        Script slow = Script.sse().send("data: {\"event\":1}\n\n").pause(Duration.ofMillis(1500)).end();
+        start(req -> slow, c -> c.withUpstream(new io.tokentap.proxy.config.UpstreamConfig(c.upstream().url(), 1, 1,
+                Duration.ofSeconds(1), Duration.ofMillis(200), Duration.ofSeconds(4))));
+        try (RawClient first = new RawClient(proxyAddress); RawClient second = new RawClient(proxyAddress)) {
+            first.readInBackground(8192);
+            first.write(RawClient.post("/v1/chat/completions", BODY));
+            await().atMost(Duration.ofSeconds(5)).until(() -> first.nanosWhenSeen("{\"event\":1}") > 0);
+            second.readInBackground(8192);
+            second.write(closingRequest());
+            await().atMost(Duration.ofSeconds(5)).until(() -> second.eof);
+            assertThat(second.text()).startsWith("HTTP/1.1 503").contains("upstream_busy");
+        }
+        assertThat(metrics.rejected).containsExactly("concurrency");
+        RecordingMetrics.Finished f = metrics.finished.poll(5, TimeUnit.SECONDS);
+        assertThat(f).isNotNull();
+        assertThat(f.timeline().outcome()).isEqualTo(Outcome.SHED);
+        assertThat(upstream.connectionsOpened.get()).isEqualTo(1);
+    }
+
+    @Test
     void keepAliveOnBothSides() throws Exception {
         start(req -> Script.fixed(200, "application/json", "{\"n\":\"" + req.uri() + "\"}"));
         try (RawClient client = new RawClient(proxyAddress)) {
@@ -149,6 +170,23 @@ class RelayStreamingTest extends RelayTestSupport {
         }
         assertThat(upstream.connectionsOpened.get()).isEqualTo(1);
         assertThat(proxy.clientConnections()).isLessThanOrEqualTo(1);
+    }
+
+    @Test
+    void unusedUpstreamConnectionIsClosedAfterIdleTimeout() throws Exception {
+        start(req -> Script.fixed(200, "application/json", "{}"),
+                c -> c.withUpstream(c.upstream().withIdleTimeout(Duration.ofMillis(200))));
+        try (RawClient client = new RawClient(proxyAddress)) {
+            client.readInBackground(8192);
+            client.write(RawClient.post("/v1/a", BODY));
+            await().atMost(Duration.ofSeconds(5)).until(() -> client.text().contains("{}"));
+            assertThat(upstream.connectionsOpen.get()).isEqualTo(1);
+            await().atMost(Duration.ofSeconds(3)).until(() -> upstream.connectionsOpen.get() == 0);
+            // The next request opens a fresh connection and succeeds.
+            client.write(RawClient.post("/v1/b", BODY));
+            await().atMost(Duration.ofSeconds(5)).until(() -> client.text().split("HTTP/1.1 200").length == 3);
+        }
+        assertThat(upstream.connectionsOpened.get()).isEqualTo(2);
     }
 
     @Test
@@ -213,6 +251,59 @@ class RelayStreamingTest extends RelayTestSupport {
         RecordingMetrics.Finished f = metrics.finished.poll(5, TimeUnit.SECONDS);
         assertThat(f).isNotNull();
         assertThat(f.model()).isEqualTo("chunky");
+    }
+
+    @Test
+    void largeRequestBodyArrivesIntact() throws Exception {
+        start(req -> Script.fixed(200, "application/json", "{\"len\":" + req.body().length() + ",\"hash\":"
+                + req.body().hashCode() + "}"));
+        StringBuilder sb = new StringBuilder("{\"model\":\"big\",\"messages\":[");
+        for (int i = 0; sb.length() < 4 * 1024 * 1024; i++) {
+            sb.append("{\"role\":\"user\",\"content\":\"message number ").append(i).append("\"},");
+        }
+        sb.append("{}]}");
+        String body = sb.toString();
+        try (RawClient client = new RawClient(proxyAddress)) {
+            client.readInBackground(8192);
+            client.write(RawClient.post("/v1/chat/completions", body));
+            await().atMost(Duration.ofSeconds(20)).until(() -> client.text().contains("\"hash\""));
+            assertThat(client.text()).contains("{\"len\":" + body.length() + ",\"hash\":" + body.hashCode() + "}");
+        }
+        RecordingMetrics.Finished f = metrics.finished.poll(5, TimeUnit.SECONDS);
+        assertThat(f).isNotNull();
+        assertThat(f.model()).isEqualTo("big");
+    }
+
+    @Test
+    void http10ClientGetsACloseDelimitedStream() throws Exception {
+        start(req -> Script.sse().send("data: one\n\n").pause(Duration.ofMillis(20)).send("data: two\n\n").end());
+        try (RawClient client = new RawClient(proxyAddress)) {
+            client.readInBackground(8192);
+            client.write(RawClient.post("/v1/chat/completions", BODY).replace("HTTP/1.1", "HTTP/1.0"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> client.eof);
+            String text = client.text();
+            assertThat(text).startsWith("HTTP/1.0 200").contains("connection: close")
+                    .doesNotContain("transfer-encoding").endsWith("data: one\n\ndata: two\n\n");
+        }
+        RecordingMetrics.Finished f = metrics.finished.poll(5, TimeUnit.SECONDS);
+        assertThat(f).isNotNull();
+        assertThat(f.timeline().outcome()).isEqualTo(Outcome.OK);
+    }
+
+    @Test
+    void headResponseHasNoBodyAndKeepsTheConnection() throws Exception {
+        start(req -> req.method().equals("HEAD")
+                ? new Script(200).header("Content-Type", "application/json").header("Content-Length", "1234").end()
+                : Script.fixed(200, "application/json", "{\"after\":\"head\"}"));
+        try (RawClient client = new RawClient(proxyAddress)) {
+            client.readInBackground(8192);
+            client.write("HEAD /v1/models HTTP/1.1\r\nHost: x\r\n\r\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> client.text().endsWith("\r\n\r\n"));
+            assertThat(client.text().toLowerCase()).startsWith("http/1.1 200").contains("content-length: 1234");
+            client.write("GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n");
+            await().atMost(Duration.ofSeconds(5)).until(() -> client.text().contains("{\"after\":\"head\"}"));
+        }
+        assertThat(upstream.connectionsOpened.get()).isEqualTo(1);
     }
 
     @Test

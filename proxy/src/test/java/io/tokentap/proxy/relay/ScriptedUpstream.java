@@ -47,7 +47,8 @@ import java.util.function.Function;
 final class ScriptedUpstream implements AutoCloseable {
 
     /** A request as received, with the arrival time of each body part. */
-    record Received(String method, String uri, HttpHeaders headers, String body, List<Long> bodyPartNanos) { }
+    record Received(String method, String uri, HttpHeaders headers, String body, long headNanos,
+                    List<Long> bodyPartNanos) { }
 
     /** A response script. */
     static final class Script {
@@ -165,6 +166,7 @@ final class ScriptedUpstream implements AutoCloseable {
 
     private final class Handler extends SimpleChannelInboundHandler<HttpObject> {
         private HttpRequest request;
+        private long headNanos;
         private final ByteArrayOutputStream body = new ByteArrayOutputStream();
         private final List<Long> partNanos = new ArrayList<>();
         private Runnable onWritable;
@@ -174,6 +176,7 @@ final class ScriptedUpstream implements AutoCloseable {
             long now = System.nanoTime();
             if (msg instanceof HttpRequest r) {
                 request = r;
+                headNanos = now;
                 body.reset();
                 partNanos.clear();
             }
@@ -187,7 +190,7 @@ final class ScriptedUpstream implements AutoCloseable {
                 }
                 if (c instanceof LastHttpContent) {
                     Received rec = new Received(request.method().name(), request.uri(), request.headers().copy(),
-                            body.toString(StandardCharsets.UTF_8), List.copyOf(partNanos));
+                            body.toString(StandardCharsets.UTF_8), headNanos, List.copyOf(partNanos));
                     received.add(rec);
                     Script s = scripts.apply(rec);
                     HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
