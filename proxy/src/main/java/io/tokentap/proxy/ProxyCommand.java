@@ -6,13 +6,18 @@ import io.netty.channel.nio.NioIoHandler;
 import io.tokentap.proxy.config.ConfigException;
 import io.tokentap.proxy.config.ProxyConfig;
 import io.tokentap.proxy.metrics.ProxyMetrics;
+import io.tokentap.proxy.protect.Protection;
+import io.tokentap.proxy.protect.breaker.UpstreamBreaker;
+import io.tokentap.proxy.protect.shed.UpstreamSignals;
 import io.tokentap.proxy.relay.ProxyServer;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -154,7 +159,12 @@ public final class ProxyCommand implements Callable<Integer> {
         }
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
-        ProxyServer server = new ProxyServer(config, ProxyMetrics.NOOP, boss, workers);
+        // Retries, the breaker, timeouts and the global stream cap are on by default; per-tenant limits and
+        // shedding when configured (the shedder reads no upstream signals until the scraper is wired here).
+        Protection protection = new Protection(config.protection(), ProxyMetrics.NOOP, UpstreamSignals.NONE,
+                config.upstream().authority(), System::nanoTime, new Random(), ForkJoinPool.commonPool(),
+                UpstreamBreaker.Listener.NONE);
+        ProxyServer server = new ProxyServer(config, ProxyMetrics.NOOP, boss, workers, protection);
         Thread shutdown = new Thread(() -> {
             server.close();
             boss.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).syncUninterruptibly();

@@ -1,5 +1,7 @@
 package io.tokentap.proxy.config;
 
+import io.tokentap.proxy.protect.ProtectionConfig;
+import io.tokentap.proxy.protect.ProtectionConfigReader;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
@@ -15,7 +17,8 @@ import java.util.Map;
  * ProxyConfig config = ProxyConfig.from(node);
  * }</pre>
  */
-public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayConfig relay, LogConfig log) {
+public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayConfig relay, LogConfig log,
+                          ProtectionConfig protection) {
 
     public ProxyConfig {
         if (server == null) {
@@ -30,6 +33,14 @@ public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayCon
         if (log == null) {
             throw new IllegalArgumentException("log: missing");
         }
+        if (protection == null) {
+            throw new IllegalArgumentException("protection: missing");
+        }
+    }
+
+    /** With the default protection. */
+    public ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayConfig relay, LogConfig log) {
+        this(server, upstream, relay, log, ProtectionConfig.defaults());
     }
 
     /** Defaults around an upstream URL, listening on {@code 127.0.0.1:0}: handy for tests and embedding. */
@@ -39,19 +50,23 @@ public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayCon
     }
 
     public ProxyConfig withServer(ServerConfig s) {
-        return new ProxyConfig(s, upstream, relay, log);
+        return new ProxyConfig(s, upstream, relay, log, protection);
     }
 
     public ProxyConfig withUpstream(UpstreamConfig u) {
-        return new ProxyConfig(server, u, relay, log);
+        return new ProxyConfig(server, u, relay, log, protection);
     }
 
     public ProxyConfig withRelay(RelayConfig r) {
-        return new ProxyConfig(server, upstream, r, log);
+        return new ProxyConfig(server, upstream, r, log, protection);
     }
 
     public ProxyConfig withLog(LogConfig l) {
-        return new ProxyConfig(server, upstream, relay, l);
+        return new ProxyConfig(server, upstream, relay, l, protection);
+    }
+
+    public ProxyConfig withProtection(ProtectionConfig p) {
+        return new ProxyConfig(server, upstream, relay, log, p);
     }
 
     /** Builds the configuration from a node tree (file plus overrides), validating every section. */
@@ -60,7 +75,8 @@ public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayCon
         UpstreamConfig upstream = UpstreamConfig.from(root.section("upstream"));
         RelayConfig relay = RelayConfig.from(root.section("relay"));
         LogConfig log = LogConfig.from(root.section("log"));
-        return root.build(() -> new ProxyConfig(server, upstream, relay, log));
+        ProtectionConfig protection = ProtectionConfigReader.from(root.section("protection"));
+        return root.build(() -> new ProxyConfig(server, upstream, relay, log, protection));
     }
 
     /**
