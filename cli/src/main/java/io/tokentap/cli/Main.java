@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             CommandLine.HelpCommand.class,
             io.tokentap.proxy.ProxyCommand.class,
+            io.tokentap.sim.SimCommand.class,
         })
 public final class Main implements Runnable {
 

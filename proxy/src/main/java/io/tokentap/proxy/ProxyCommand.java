@@ -1,15 +1,26 @@
 package io.tokentap.proxy;
 
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.tokentap.proxy.admin.AdminServer;
+import io.tokentap.proxy.admin.ReadinessCheck;
 import io.tokentap.proxy.config.ConfigException;
 import io.tokentap.proxy.config.ProxyConfig;
-import io.tokentap.proxy.metrics.ProxyMetrics;
+import io.tokentap.proxy.metrics.MicrometerProxyMetrics;
 import io.tokentap.proxy.protect.Protection;
 import io.tokentap.proxy.protect.breaker.UpstreamBreaker;
 import io.tokentap.proxy.protect.shed.UpstreamSignals;
+import io.tokentap.proxy.protect.shed.UpstreamStateSignals;
 import io.tokentap.proxy.relay.ProxyServer;
+import io.tokentap.proxy.upstream.UpstreamScraper;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -17,8 +28,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -112,6 +126,31 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "Send the client's Host header upstream (relay.preserveHost).")
     Boolean preserveHost;
 
+    @Option(names = "--admin", paramLabel = "HOST:PORT",
+            description = "Address of /metrics, /healthz and /readyz (admin.listen; default 127.0.0.1:9464).")
+    String admin;
+
+    @Option(names = "--drain-timeout", paramLabel = "DURATION",
+            description = "On shutdown, how long in-flight requests get to finish after /readyz fails "
+                    + "(admin.drainTimeout).")
+    String drainTimeout;
+
+    @Option(names = "--scrape", negatable = true, fallbackValue = "true",
+            description = "Poll the inference server's metrics for KV cache, queue and GPU figures (scraper.enabled).")
+    Boolean scrape;
+
+    @Option(names = "--scrape-url", paramLabel = "URL",
+            description = "The inference server's metrics URL (scraper.metricsUrl; default <upstream>/metrics).")
+    String scrapeUrl;
+
+    @Option(names = "--dcgm-url", paramLabel = "URL",
+            description = "A DCGM exporter's metrics URL for GPU figures (scraper.dcgmUrl).")
+    String dcgmUrl;
+
+    @Option(names = "--scrape-interval", paramLabel = "DURATION",
+            description = "How often to poll the metrics (scraper.interval; default 1s).")
+    String scrapeInterval;
+
     /** The flags as overrides of dotted settings, each remembering its flag for error messages. */
     Map<String, ProxyConfig.Setting> overrides() {
         Map<String, ProxyConfig.Setting> o = new LinkedHashMap<>();
@@ -131,6 +170,12 @@ public final class ProxyCommand implements Callable<Integer> {
         put(o, "relay.tapMaxBytes", tapMaxBytes, "--tap-max-bytes");
         put(o, "relay.preserveHost", preserveHost == null ? null : preserveHost.toString(), "--preserve-host");
         put(o, "log.requests", logRequests == null ? null : logRequests.toString(), "--log-requests");
+        put(o, "admin.listen", admin, "--admin");
+        put(o, "admin.drainTimeout", drainTimeout, "--drain-timeout");
+        put(o, "scraper.enabled", scrape == null ? null : scrape.toString(), "--scrape");
+        put(o, "scraper.metricsUrl", scrapeUrl, "--scrape-url");
+        put(o, "scraper.dcgmUrl", dcgmUrl, "--dcgm-url");
+        put(o, "scraper.interval", scrapeInterval, "--scrape-interval");
         return o;
     }
 
@@ -159,18 +204,42 @@ public final class ProxyCommand implements Callable<Integer> {
         }
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
-        // Retries, the breaker, timeouts and the global stream cap are on by default; per-tenant limits and
-        // shedding when configured (the shedder reads no upstream signals until the scraper is wired here).
-        Protection protection = new Protection(config.protection(), ProxyMetrics.NOOP, UpstreamSignals.NONE,
+        // The admin server and the scraper share one loop of their own: a slow scrape never delays relayed traffic.
+        EventLoopGroup adminGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        MicrometerProxyMetrics metrics = new MicrometerProxyMetrics(registry, config.metrics(), System::nanoTime);
+        UpstreamScraper scraper = new UpstreamScraper(config.scraper(), config.upstream().url(), adminGroup,
+                System::nanoTime, registry);
+        // Shedding reads the scraper's KV-cache and queue figures; retries, the breaker, timeouts and the stream cap
+        // are on by default, per-tenant limits and shedding when configured.
+        Protection protection = new Protection(config.protection(), metrics,
+                config.scraper().enabled() ? new UpstreamStateSignals(scraper) : UpstreamSignals.NONE,
                 config.upstream().authority(), System::nanoTime, new Random(), ForkJoinPool.commonPool(),
                 UpstreamBreaker.Listener.NONE);
-        ProxyServer server = new ProxyServer(config, ProxyMetrics.NOOP, boss, workers, protection);
+        AtomicBoolean draining = new AtomicBoolean();
+        ReadinessCheck readiness = ReadinessCheck.all(
+                config.scraper().enabled() ? ReadinessCheck.upstreamReachable(scraper) : ReadinessCheck.ALWAYS,
+                ReadinessCheck.circuitNotOpen(() -> !protection.breaker().ready()),
+                ReadinessCheck.notDraining(draining::get));
+        AdminServer adminServer = new AdminServer(config.admin(), adminGroup, registry, readiness);
+        ProxyServer server = new ProxyServer(config, metrics, boss, workers, protection);
         Thread shutdown = new Thread(() -> {
+            draining.set(true);
+            awaitDrained(metrics, adminGroup, config.admin().drainTimeout());
             server.close();
+            scraper.close();
+            adminServer.close();
             boss.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).syncUninterruptibly();
             workers.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+            adminGroup.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         }, "tokentap-proxy-shutdown");
         InetSocketAddress bound;
+        InetSocketAddress adminBound;
         try {
             bound = server.start();
         } catch (Exception e) {
@@ -179,11 +248,45 @@ public final class ProxyCommand implements Callable<Integer> {
             shutdown.run();
             return 1;
         }
+        try {
+            adminBound = adminServer.start();
+        } catch (Exception e) {
+            err.println("tokentap proxy: cannot listen on admin " + config.admin().listen() + ": " + e);
+            err.flush();
+            shutdown.run();
+            return 1;
+        }
+        scraper.start();
         Runtime.getRuntime().addShutdownHook(shutdown);
         out.println("tokentap proxy: listening on " + bound.getHostString() + ":" + bound.getPort()
                 + ", relaying to " + config.upstream().url());
+        out.println("tokentap proxy: admin on " + adminBound.getHostString() + ":" + adminBound.getPort()
+                + " (/metrics, /healthz, /readyz)");
         out.flush();
         server.closeFuture().sync();
         return 0;
+    }
+
+    /**
+     * Waits until no request is in flight, or the timeout. /readyz already fails, so the Service stops sending new
+     * requests while the running streams finish.
+     */
+    private static void awaitDrained(MicrometerProxyMetrics metrics, EventLoopGroup loop, java.time.Duration timeout) {
+        if (timeout.isZero() || metrics.streamsInFlight() == 0) {
+            return;
+        }
+        CountDownLatch drained = new CountDownLatch(1);
+        ScheduledFuture<?> poll = loop.scheduleAtFixedRate(() -> {
+            if (metrics.streamsInFlight() == 0) {
+                drained.countDown();
+            }
+        }, 50, 50, TimeUnit.MILLISECONDS);
+        try {
+            drained.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            poll.cancel(false);
+        }
     }
 }

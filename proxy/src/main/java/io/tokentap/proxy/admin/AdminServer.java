@@ -60,7 +60,7 @@ public final class AdminServer implements AutoCloseable {
                                 .addLast(handler);
                     }
                 });
-        channel = b.bind(config.host(), config.port()).sync().channel();
+        channel = b.bind(config.listen().host(), config.listen().port()).sync().channel();
         return (InetSocketAddress) channel.localAddress();
     }
 

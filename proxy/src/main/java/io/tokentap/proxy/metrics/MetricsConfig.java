@@ -1,6 +1,8 @@
 package io.tokentap.proxy.metrics;
 
+import io.tokentap.proxy.config.ConfigNode;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -12,7 +14,7 @@ import java.util.Objects;
  * metrics:
  *   models: [meta-llama/Llama-3.1-8B-Instruct]   # allow-list of model label values; others become "other"
  *   prices:                                      # dollars per million tokens
- *     meta-llama/Llama-3.1-8B-Instruct: {input: 0.10, output: 0.20}
+ *     meta-llama/Llama-3.1-8B-Instruct: {input: 0.10, output: 0.20, cachedInput: 0.05}
  *   window: 60s                                  # exact windowed quantiles
  *   tenantLabel: false                           # tenant label (hashed), off by default
  *   tenantTopN: 20
@@ -55,6 +57,33 @@ public record MetricsConfig(List<String> models, Map<String, ModelPrice> prices,
         }
         if (tenantTopN < 1 || tenantTopN > 1000) {
             throw new IllegalArgumentException("tenantTopN: " + tenantTopN + " (expected: 1 to 1000)");
+        }
+    }
+
+    public static MetricsConfig from(ConfigNode n) {
+        List<String> models = n.strings("models", DEFAULT.models());
+        ConfigNode p = n.section("prices");
+        Map<String, ModelPrice> prices = new LinkedHashMap<>();
+        for (String model : p.keys()) {
+            ConfigNode m = p.section(model);
+            String in = m.string("input", "0");
+            String out = m.string("output", "0");
+            String cached = m.string("cachedInput", in);
+            prices.put(model, m.build(() -> new ModelPrice(price("input", in), price("output", out),
+                    price("cachedInput", cached))));
+        }
+        p.rejectUnknown();
+        Duration window = n.duration("window", DEFAULT.window());
+        boolean tenantLabel = n.bool("tenantLabel", DEFAULT.tenantLabel());
+        int topN = n.intValue("tenantTopN", DEFAULT.tenantTopN());
+        return n.build(() -> new MetricsConfig(models, prices, window, tenantLabel, topN));
+    }
+
+    private static double price(String field, String v) {
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(field + ": '" + v + "' (expected: dollars per million tokens, e.g. 0.15)");
         }
     }
 }

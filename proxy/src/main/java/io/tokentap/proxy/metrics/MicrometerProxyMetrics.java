@@ -1,7 +1,6 @@
 package io.tokentap.proxy.metrics;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -13,7 +12,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
@@ -56,6 +54,12 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
             modelMeters(m);
         }
         modelMeters(ModelLabels.OTHER);
+        // The relay-error series are few and fixed: register them at zero so that rate() reads 0, not "no data".
+        for (String side : SIDES) {
+            for (String cause : CAUSES) {
+                TokentapMeters.RELAY_ERRORS.counter().tags("side", side, "cause", cause).register(registry);
+            }
+        }
     }
 
     @Override
@@ -80,8 +84,13 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
 
         Outcome outcome = timeline.outcome() != null ? timeline.outcome() : Outcome.ofStatus(timeline.status());
         String tenantLabel = tenants == null ? null : tenants.label(tenant);
-        counter(TokentapMeters.REQUESTS, Tags.of("model", m.modelLabel, "route", m.routeLabel,
-                "outcome", outcome.label(), "status_class", statusClass(timeline.status())), tenantLabel).increment();
+        if (tenantLabel == null) {
+            m.requests(outcome, timeline.status()).increment();
+        } else {
+            counter(TokentapMeters.REQUESTS, Tags.of("model", m.modelLabel, "route", m.routeLabel,
+                    "outcome", outcome.label(), "status_class", statusClass(timeline.status())), tenantLabel)
+                    .increment();
+        }
 
         recordNanos(m.ttft, timeline.ttftNanos());
         recordNanos(m.ttfb, timeline.ttfbNanos());
@@ -100,42 +109,66 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
         if (output > 0 || outcome == Outcome.OK) {
             m.outputTokens.record(output);
         }
-        addTokens(m.modelLabel, "input", u.inputTokens(), tenantLabel);
-        addTokens(m.modelLabel, "output", output, tenantLabel);
-        addTokens(m.modelLabel, "cached", u.cachedTokens(), tenantLabel);
-        addTokens(m.modelLabel, "reasoning", u.reasoningTokens(), tenantLabel);
+        addTokens(m.model, 0, u.inputTokens(), tenantLabel);
+        addTokens(m.model, 1, output, tenantLabel);
+        addTokens(m.model, 2, u.cachedTokens(), tenantLabel);
+        addTokens(m.model, 3, u.reasoningTokens(), tenantLabel);
 
-        ModelPrice price = config.prices().get(m.modelLabel);
+        ModelPrice price = m.model.price;
         if (price != null) {
             double cost = price.cost(u.inputTokens(), u.cachedTokens(), output);
             if (cost > 0) {
-                counter(TokentapMeters.COST, Tags.of("model", m.modelLabel), tenantLabel).increment(cost);
+                Counter c = tenantLabel == null ? m.model.cost()
+                        : counter(TokentapMeters.COST, Tags.of("model", m.modelLabel), tenantLabel);
+                c.increment(cost);
             }
         }
     }
 
+    static final String[] TOKEN_TYPES = {"input", "output", "cached", "reasoning"};
+    static final String[] STATUS_CLASSES = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
+
+    /**
+     * Counts the rejection by reason. The relay also finishes the request (outcome {@code shed} or
+     * {@code rate_limited}), which counts it in {@code tokentap_requests_total}; it is not counted twice here.
+     */
     @Override
     public void rejected(String route, String model, String reason) {
-        String modelLabel = models.label(model);
-        String routeLabel = RouteNormalizer.normalize(route);
         String r = REASONS.getOrDefault(reason, "other");
-        TokentapMeters.REJECTIONS.counter().tags("model", modelLabel, "route", routeLabel, "reason", r)
-                .register(registry).increment();
-        boolean rate = r.equals("rate") || r.equals("tokens");
-        TokentapMeters.REQUESTS.counter().tags("model", modelLabel, "route", routeLabel,
-                        "outcome", rate ? Outcome.RATE_LIMITED.label() : Outcome.SHED.label(),
-                        "status_class", rate ? "4xx" : "5xx")
-                .tags(tenants == null ? Tags.empty() : Tags.of("tenant", TenantLabels.NONE))
+        TokentapMeters.REJECTIONS.counter()
+                .tags("model", models.label(model), "route", RouteNormalizer.normalize(route), "reason", r)
                 .register(registry).increment();
     }
+
+    @Override
+    public void relayError(String side, String cause) {
+        TokentapMeters.RELAY_ERRORS.counter()
+                .tags("side", SIDES.contains(side) ? side : "other", "cause", CAUSES.contains(cause) ? cause : "other")
+                .register(registry).increment();
+    }
+
+    /** Requests being relayed, over all models. */
+    public int streamsInFlight() {
+        int n = 0;
+        for (ModelMeters m : byModel.values()) {
+            n += m.inFlight.get();
+        }
+        return n;
+    }
+
+    private static final java.util.Set<String> SIDES = java.util.Set.of("client", "upstream");
+    private static final java.util.Set<String> CAUSES = java.util.Set.of(
+            "connect_refused", "connect_timeout", "reset", "timeout", "protocol", "io", "other");
 
     private static final Map<String, String> REASONS = Map.of(
             "rate", "rate", "tokens", "tokens", "concurrency", "concurrency", "shed", "shed",
             "circuit_open", "circuit_open");
 
-    private void addTokens(String modelLabel, String type, long n, String tenantLabel) {
+    private void addTokens(ModelMeters m, int type, long n, String tenantLabel) {
         if (n > 0) {
-            counter(TokentapMeters.TOKENS, Tags.of("model", modelLabel, "type", type), tenantLabel).increment(n);
+            Counter c = tenantLabel == null ? m.tokens(type)
+                    : counter(TokentapMeters.TOKENS, Tags.of("model", m.label, "type", TOKEN_TYPES[type]), tenantLabel);
+            c.increment(n);
         }
     }
 
@@ -154,7 +187,11 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
     }
 
     static String statusClass(int status) {
-        return status >= 100 && status < 600 ? (status / 100) + "xx" : "none";
+        return STATUS_CLASSES[statusIndex(status)];
+    }
+
+    static int statusIndex(int status) {
+        return status >= 100 && status < 600 ? status / 100 : 0;
     }
 
     private RouteMeters routeMeters(String route, String model) {
@@ -162,12 +199,13 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
         String routeLabel = RouteNormalizer.normalize(route);
         RouteModel key = new RouteModel(routeLabel, modelLabel);
         RouteMeters m = byRouteModel.get(key);
-        return m != null ? m : byRouteModel.computeIfAbsent(key, k -> new RouteMeters(k, modelMeters(k.model)));
+        return m != null ? m : byRouteModel.computeIfAbsent(key, k -> new RouteMeters(registry, k.route, modelMeters(k.model)));
     }
 
     private ModelMeters modelMeters(String modelLabel) {
         ModelMeters m = byModel.get(modelLabel);
-        return m != null ? m : byModel.computeIfAbsent(modelLabel, ModelMeters::new);
+        return m != null ? m : byModel.computeIfAbsent(modelLabel,
+                l -> new ModelMeters(registry, l, config.prices().get(l), config.window(), nanoTime));
     }
 
     private static Duration[] seconds(double... s) {
@@ -179,81 +217,4 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
     }
 
     private record RouteModel(String route, String model) { }
-
-    /** Per model: streams in flight and the windowed quantiles, with their gauges. */
-    private final class ModelMeters {
-        final AtomicInteger inFlight = new AtomicInteger();
-        final WindowedHistogram ttftWindow = new WindowedHistogram(config.window(), nanoTime);
-        final WindowedHistogram itlWindow = new WindowedHistogram(config.window(), nanoTime);
-
-        ModelMeters(String model) {
-            TokentapMeters.STREAMS_IN_FLIGHT.gauge(inFlight, AtomicInteger::get).tag("model", model)
-                    .strongReference(true).register(registry);
-            for (double q : QUANTILES) {
-                TokentapMeters.TTFT_WINDOW.gauge(ttftWindow, w -> w.quantileSeconds(q))
-                        .tags("model", model, "quantile", Double.toString(q)).strongReference(true).register(registry);
-            }
-            TokentapMeters.TTFT_P99_P50_RATIO.gauge(ttftWindow, WindowedHistogram::p99OverP50).tag("model", model)
-                    .strongReference(true).register(registry);
-            TokentapMeters.ITL_CV.gauge(itlWindow, WindowedHistogram::coefficientOfVariation).tag("model", model)
-                    .strongReference(true).register(registry);
-        }
-    }
-
-    /** The histograms of one (route, model) pair and its per-event listener. */
-    private final class RouteMeters {
-        final String routeLabel;
-        final String modelLabel;
-        final ModelMeters model;
-        final Timer ttft;
-        final Timer ttfb;
-        final Timer tpot;
-        final Timer e2e;
-        final Timer maxStall;
-        final Timer itl;
-        final Timer itlPerToken;
-        final DistributionSummary inputTokens;
-        final DistributionSummary outputTokens;
-        final RequestTimeline.IntervalListener intervals;
-
-        RouteMeters(RouteModel key, ModelMeters model) {
-            this.routeLabel = key.route;
-            this.modelLabel = key.model;
-            this.model = model;
-            Tags tags = Tags.of("model", key.model, "route", key.route);
-            ttft = timer(TokentapMeters.TTFT, tags, TTFT_SLOS, Duration.ofSeconds(120));
-            ttfb = timer(TokentapMeters.TTFB, tags, TTFT_SLOS, Duration.ofSeconds(120));
-            tpot = timer(TokentapMeters.TPOT, tags, ITL_SLOS, Duration.ofSeconds(10));
-            e2e = timer(TokentapMeters.E2E, tags, E2E_SLOS, Duration.ofMinutes(10));
-            maxStall = timer(TokentapMeters.MAX_STALL, tags, TTFT_SLOS, Duration.ofSeconds(120));
-            itl = timer(TokentapMeters.ITL, tags, ITL_SLOS, Duration.ofSeconds(10));
-            itlPerToken = timer(TokentapMeters.ITL_PER_TOKEN, tags, ITL_SLOS, Duration.ofSeconds(10));
-            inputTokens = summary(TokentapMeters.REQUEST_INPUT_TOKENS, tags);
-            outputTokens = summary(TokentapMeters.REQUEST_OUTPUT_TOKENS, tags);
-            WindowedHistogram itlWindow = model.itlWindow;
-            intervals = (gapNanos, tokens) -> {
-                itl.record(gapNanos, TimeUnit.NANOSECONDS);
-                itlPerToken.record(gapNanos / Math.max(1, tokens), TimeUnit.NANOSECONDS);
-                itlWindow.recordNanos(gapNanos);
-            };
-        }
-
-        private Timer timer(TokentapMeters meter, Tags tags, Duration[] slos, Duration max) {
-            return meter.timer().tags(tags)
-                    .publishPercentileHistogram()
-                    .serviceLevelObjectives(slos)
-                    .minimumExpectedValue(Duration.ofMillis(1))
-                    .maximumExpectedValue(max)
-                    .register(registry);
-        }
-
-        private DistributionSummary summary(TokentapMeters meter, Tags tags) {
-            return meter.summary().tags(tags)
-                    .publishPercentileHistogram()
-                    .serviceLevelObjectives(TOKEN_SLOS)
-                    .minimumExpectedValue(1.0)
-                    .maximumExpectedValue(262144.0)
-                    .register(registry);
-        }
-    }
 }

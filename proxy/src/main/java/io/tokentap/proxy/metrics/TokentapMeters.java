@@ -44,6 +44,8 @@ public enum TokentapMeters {
             "model"),                                               // tokentap_cost_dollars_total
     REJECTIONS(Kind.COUNTER, "tokentap.rejections", "Requests answered by tokentap itself, by reason", null,
             "model", "route", "reason"),                            // tokentap_rejections_total
+    RELAY_ERRORS(Kind.COUNTER, "tokentap.relay.errors", "Connections the relay closed on an unexpected error", null,
+            "side", "cause"),                                       // tokentap_relay_errors_total
 
     STREAMS_IN_FLIGHT(Kind.GAUGE, "tokentap.streams.in.flight", "Requests being relayed", null,
             "model"),                                               // tokentap_streams_in_flight

@@ -3,6 +3,7 @@ package io.tokentap.proxy.metrics;
 import java.time.Duration;
 import java.util.function.LongSupplier;
 import org.HdrHistogram.Histogram;
+import org.HdrHistogram.PackedHistogram;
 import org.HdrHistogram.Recorder;
 
 /**
@@ -11,7 +12,8 @@ import org.HdrHistogram.Recorder;
  * The window is {@value #SLICES} slices; a reading covers between (slices−1)/slices and all of the window.
  *
  * <p>Values are recorded in microseconds with 3 significant digits (0.1% resolution) up to 10 minutes; larger
- * values are clamped. Readers (the Prometheus scrape) are serialised by a lock; a snapshot is reused for
+ * values are clamped. The histograms are packed (memory grows with the buckets in use, not with the range): a
+ * full-range array histogram at this precision is about 170 KB, and each model keeps eighteen of them. Readers (the Prometheus scrape) are serialised by a lock; a snapshot is reused for
  * {@value #SNAPSHOT_REUSE_MILLIS} ms so that the gauges of one scrape agree.
  */
 final class WindowedHistogram {
@@ -20,9 +22,9 @@ final class WindowedHistogram {
     static final long SNAPSHOT_REUSE_MILLIS = 250;
     private static final long MAX_MICROS = Duration.ofMinutes(10).toNanos() / 1000;
 
-    private final Recorder recorder = new Recorder(MAX_MICROS, 3);
+    private final Recorder recorder = new Recorder(3, true);
     private final Histogram[] slices = new Histogram[SLICES];
-    private final Histogram window = new Histogram(MAX_MICROS, 3);
+    private final Histogram window = new PackedHistogram(3);
     private final long sliceNanos;
     private final LongSupplier nanoTime;
     private Histogram interval;
@@ -35,7 +37,7 @@ final class WindowedHistogram {
         this.sliceNanos = window.toNanos() / SLICES;
         this.nanoTime = nanoTime;
         for (int i = 0; i < SLICES; i++) {
-            slices[i] = new Histogram(MAX_MICROS, 3);
+            slices[i] = new PackedHistogram(3);
         }
         this.sliceStartNanos = nanoTime.getAsLong();
     }

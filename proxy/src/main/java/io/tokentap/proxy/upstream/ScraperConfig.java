@@ -1,5 +1,6 @@
 package io.tokentap.proxy.upstream;
 
+import io.tokentap.proxy.config.ConfigNode;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
@@ -57,5 +58,28 @@ public record ScraperConfig(boolean enabled, URI metricsUrl, URI dcgmUrl, String
         }
         String base = upstream.toString();
         return URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/metrics");
+    }
+
+    public static ScraperConfig from(ConfigNode n) {
+        boolean enabled = n.bool("enabled", DEFAULT.enabled());
+        String metricsUrl = n.string("metricsUrl", null);
+        String dcgmUrl = n.string("dcgmUrl", null);
+        String dcgmPod = n.string("dcgmPod", null);
+        Duration interval = n.duration("interval", DEFAULT.interval());
+        Duration timeout = n.duration("timeout", DEFAULT.timeout());
+        Duration staleAfter = n.duration("staleAfter", DEFAULT.staleAfter());
+        return n.build(() -> new ScraperConfig(enabled, uri("metricsUrl", metricsUrl), uri("dcgmUrl", dcgmUrl),
+                dcgmPod == null || dcgmPod.isBlank() ? null : dcgmPod, interval, timeout, staleAfter));
+    }
+
+    private static URI uri(String field, String v) {
+        if (v == null || v.isBlank()) {
+            return null;
+        }
+        try {
+            return URI.create(v.trim());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(field + ": '" + v + "' (expected: an http:// URL)");
+        }
     }
 }

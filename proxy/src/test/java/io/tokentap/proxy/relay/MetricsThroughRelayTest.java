@@ -1,0 +1,128 @@
+package io.tokentap.proxy.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.tokentap.core.prom.PromSample;
+import io.tokentap.core.prom.PromScrape;
+import io.tokentap.core.prom.PromTextParser;
+import io.tokentap.proxy.admin.AdminConfig;
+import io.tokentap.proxy.admin.AdminServer;
+import io.tokentap.proxy.admin.ReadinessCheck;
+import io.tokentap.proxy.config.HostPort;
+import io.tokentap.proxy.config.ProxyConfig;
+import io.tokentap.proxy.metrics.MetricsConfig;
+import io.tokentap.proxy.metrics.MicrometerProxyMetrics;
+import io.tokentap.proxy.metrics.ModelPrice;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The whole path on real sockets: a client streams through the relay from a scripted upstream, and the admin
+ * server's /metrics shows the request under the names, labels and values the dashboards query.
+ */
+@Timeout(30)
+class MetricsThroughRelayTest extends RelayTestSupport {
+
+    static final String MODEL = "llama-test";
+    final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    AdminServer admin;
+    InetSocketAddress adminAddress;
+
+    void startWithMicrometer() throws Exception {
+        MetricsConfig mc = new MetricsConfig(List.of(MODEL), Map.of(MODEL, new ModelPrice(1.0, 2.0)),
+                Duration.ofMinutes(1), false, 1);
+        MicrometerProxyMetrics micrometer = new MicrometerProxyMetrics(registry, mc, System::nanoTime);
+        proxy = new ProxyServer(ProxyConfig.forUpstream(upstream.url()).withMetrics(mc), micrometer, boss, workers);
+        proxyAddress = proxy.start();
+        admin = new AdminServer(AdminConfig.DEFAULT.withListen(new HostPort("127.0.0.1", 0)), upstreamLoop, registry,
+                ReadinessCheck.ALWAYS);
+        adminAddress = admin.start();
+    }
+
+    @AfterEach
+    void stopAdmin() {
+        if (admin != null) {
+            admin.close();
+        }
+    }
+
+    PromScrape scrape() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + adminAddress.getPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        return PromTextParser.parse(r.body());
+    }
+
+    static double value(PromScrape s, String name, Map<String, String> labels) {
+        List<PromSample> found = s.samples(name).stream()
+                .filter(x -> labels.entrySet().stream().allMatch(e -> e.getValue().equals(x.label(e.getKey()))))
+                .toList();
+        assertThat(found).as(name + labels).hasSize(1);
+        return found.get(0).value();
+    }
+
+    HttpResponse<String> post(String model) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(proxyUrl() + "/v1/chat/completions?stream=1"))
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model + "\",\"stream\":true}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aStreamedRequestShowsUpOnTheAdminPort() throws Exception {
+        List<String> tokens = List.of("A", " b", " c", " d", " e");
+        upstream = new ScriptedUpstream(upstreamLoop, req -> Sse.openAiChat(MODEL, tokens, Duration.ofMillis(20)));
+        upstream.start();
+        startWithMicrometer();
+
+        assertThat(post(MODEL).body()).contains("[DONE]");
+        Map<String, String> ok = Map.of("model", MODEL, "route", "/v1/chat/completions");
+        await().atMost(Duration.ofSeconds(5)).until(() -> scrape().has("tokentap_requests_total"));
+        PromScrape s = scrape();
+        assertThat(value(s, "tokentap_requests_total", Map.of("model", MODEL, "outcome", "ok", "status_class", "2xx")))
+                .isEqualTo(1.0);
+        assertThat(value(s, "tokentap_ttft_seconds_count", ok)).isEqualTo(1.0);
+        assertThat(value(s, "tokentap_itl_seconds_count", ok)).isEqualTo(tokens.size() - 1.0);
+        // Gaps of 20 ms on the wire: within loose bounds on a busy machine.
+        assertThat(value(s, "tokentap_itl_seconds_sum", ok) / (tokens.size() - 1)).isCloseTo(0.020, within(0.015));
+        assertThat(value(s, "tokentap_tokens_total", Map.of("model", MODEL, "type", "output")))
+                .isEqualTo(tokens.size());
+        assertThat(value(s, "tokentap_tokens_total", Map.of("model", MODEL, "type", "input"))).isEqualTo(12.0);
+        assertThat(value(s, "tokentap_cost_dollars_total", Map.of("model", MODEL)))
+                .isCloseTo((12 * 1.0 + tokens.size() * 2.0) / 1e6, within(1e-12));
+        assertThat(value(s, "tokentap_streams_in_flight", Map.of("model", MODEL))).isEqualTo(0.0);
+        assertThat(value(s, "tokentap_ttft_window_seconds", Map.of("model", MODEL, "quantile", "0.5")))
+                .isEqualTo(value(s, "tokentap_ttft_seconds_sum", ok), within(0.001));
+    }
+
+    @Test
+    void upstreamErrorsAndUnlistedModelsAreLabelledBounded() throws Exception {
+        upstream = new ScriptedUpstream(upstreamLoop,
+                req -> ScriptedUpstream.Script.fixed(503, "application/json", "{\"error\":\"overloaded\"}"));
+        upstream.start();
+        startWithMicrometer();
+
+        assertThat(post("not-on-the-list-" + System.nanoTime()).statusCode()).isEqualTo(503);
+        await().atMost(Duration.ofSeconds(5)).until(() -> scrape().has("tokentap_requests_total"));
+        PromScrape s = scrape();
+        assertThat(value(s, "tokentap_requests_total",
+                Map.of("model", "other", "outcome", "upstream_5xx", "status_class", "5xx"))).isEqualTo(1.0);
+        assertThat(s.samples().stream().map(x -> x.label("model")).filter(m -> m != null).distinct())
+                .containsExactlyInAnyOrder(MODEL, "other");
+    }
+}
