@@ -55,6 +55,13 @@ class ProtectionConfigReaderTest {
     }
 
     @Test
+    void theExampleFileSaysTheDefaults() throws Exception {
+        java.nio.file.Path file = java.nio.file.Path.of("../config/proxy.yaml");
+        ConfigNode root = ConfigLoader.load(file);
+        assertThat(ProxyConfig.from(root).protection()).isEqualTo(ProtectionConfig.defaults());
+    }
+
+    @Test
     void anAbsentSectionIsTheDefaults() {
         assertThat(read("server: { listen: 127.0.0.1:0 }\n")).isEqualTo(ProtectionConfig.defaults());
     }
