@@ -127,8 +127,8 @@ public record ProtectionConfig(
      *
      * @param encoding            the jtokkit encoding, e.g. {@code cl100k_base} or {@code o200k_base}
      * @param defaultOutputTokens the completion tokens assumed when the request sets no {@code max_tokens}
-     * @param maxExactChars       prompts longer than this are estimated at 4 characters per token instead of
-     *                            tokenised, which bounds the CPU one request can cost the event loop
+     * @param maxExactChars       how much prompt text is tokenised exactly; the rest is extrapolated at the same
+     *                            characters per token, which bounds the event-loop time one request costs
      * @param perMessageTokens    tokens added per chat message for the role and separators
      */
     public record Tokens(String encoding, long defaultOutputTokens, int maxExactChars, int perMessageTokens) {
@@ -145,7 +145,7 @@ public record ProtectionConfig(
         }
 
         public static Tokens defaults() {
-            return new Tokens("o200k_base", 1024, 65_536, 4);
+            return new Tokens("o200k_base", 1024, 2048, 4);
         }
     }
 

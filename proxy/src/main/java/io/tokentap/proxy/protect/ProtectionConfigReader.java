@@ -17,7 +17,7 @@ import java.util.Set;
  *   limits:    { perTenant: true, requestsPerMinute: 600, tokensPerMinute: 200000,
  *                concurrentStreamsPerTenant: 8, maxStreamsInFlight: 10000, maxTenants: 100000,
  *                tenantIdleExpiry: 10m }
- *   tokens:    { encoding: o200k_base, defaultOutputTokens: 1024, maxExactChars: 65536, perMessageTokens: 4 }
+ *   tokens:    { encoding: o200k_base, defaultOutputTokens: 1024, maxExactChars: 2048, perMessageTokens: 4 }
  *   shedding:  { enabled: true, kvCacheOn: 0.95, kvCacheOff: 0.85, queueOn: 64, queueOff: 16, retryAfter: 1s }
  *   retry:     { maxRetries: 2, initialBackoff: 200ms, maxBackoff: 2s, multiplier: 2, budget: 5s,
  *                retryStatuses: [429, 503, 529], nonRetryableRoutes: [/v1/responses] }

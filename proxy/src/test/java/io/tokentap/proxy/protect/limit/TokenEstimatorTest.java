@@ -87,10 +87,16 @@ class TokenEstimatorTest {
     }
 
     @Test
-    void aHugePromptIsEstimatedPastTheExactLimit() {
-        String big = "word ".repeat(20_000); // 100,000 chars, 10,000 counted exactly
+    void aHugePromptIsExtrapolatedFromTheExactSample() {
+        String big = "word ".repeat(20_000); // 100,000 chars, 10,000 counted exactly: " word" is one token
         TokenEstimate e = estimate("{\"prompt\":\"" + big + "\"}");
-        assertThat(e.promptTokens()).isBetween(20_000L, 30_000L);
+        long exact = ESTIMATOR.count(big + "\n");
+        assertThat(e.promptTokens()).isBetween(exact * 95 / 100, exact * 105 / 100);
+        // Dense text (digits tokenise in threes) is extrapolated at its own ratio, not at 4 characters a token.
+        String digits = "1234567890".repeat(10_000);
+        long exactDigits = ESTIMATOR.count(digits + "\n");
+        assertThat(estimate("{\"prompt\":\"" + digits + "\"}").promptTokens())
+                .isBetween(exactDigits * 90 / 100, exactDigits * 110 / 100);
     }
 
     @Test
