@@ -1,8 +1,5 @@
 package io.tokentap.proxy;
 
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -10,11 +7,18 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import io.tokentap.proxy.admin.AdminServer;
 import io.tokentap.proxy.admin.ReadinessCheck;
 import io.tokentap.proxy.config.ConfigException;
 import io.tokentap.proxy.config.ProxyConfig;
 import io.tokentap.proxy.metrics.MicrometerProxyMetrics;
+import io.tokentap.proxy.protect.Protection;
+import io.tokentap.proxy.protect.breaker.UpstreamBreaker;
+import io.tokentap.proxy.protect.shed.UpstreamSignals;
+import io.tokentap.proxy.protect.shed.UpstreamStateSignals;
 import io.tokentap.proxy.relay.ProxyServer;
 import io.tokentap.proxy.upstream.UpstreamScraper;
 import java.io.PrintWriter;
@@ -22,7 +26,9 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -211,10 +217,18 @@ public final class ProxyCommand implements Callable<Integer> {
         MicrometerProxyMetrics metrics = new MicrometerProxyMetrics(registry, config.metrics(), System::nanoTime);
         UpstreamScraper scraper = new UpstreamScraper(config.scraper(), config.upstream().url(), adminGroup,
                 System::nanoTime, registry);
-        ProxyServer server = new ProxyServer(config, metrics, boss, workers);
-        // Not ready once draining begins: the Service stops sending while the streams in flight finish.
+        // Shedding reads the scraper's KV-cache and queue figures; retries, the breaker, timeouts and the stream cap
+        // are on by default, per-tenant limits and shedding when configured.
+        Protection protection = new Protection(config.protection(), metrics,
+                config.scraper().enabled() ? new UpstreamStateSignals(scraper) : UpstreamSignals.NONE,
+                config.upstream().authority(), System::nanoTime, new Random(), ForkJoinPool.commonPool(),
+                UpstreamBreaker.Listener.NONE);
+        ProxyServer server = new ProxyServer(config, metrics, boss, workers, protection);
+        // Not ready once draining begins (the Service stops sending while the streams in flight finish), nor while
+        // the upstream circuit is open.
         ReadinessCheck readiness = ReadinessCheck.all(
                 config.scraper().enabled() ? ReadinessCheck.upstreamReachable(scraper) : ReadinessCheck.ALWAYS,
+                ReadinessCheck.circuitNotOpen(() -> !protection.breaker().ready()),
                 ReadinessCheck.notDraining(server::draining));
         AdminServer adminServer = new AdminServer(config.admin(), adminGroup, registry, readiness);
         Thread shutdown = new Thread(() -> {

@@ -2,6 +2,8 @@ package io.tokentap.proxy.config;
 
 import io.tokentap.proxy.admin.AdminConfig;
 import io.tokentap.proxy.metrics.MetricsConfig;
+import io.tokentap.proxy.protect.ProtectionConfig;
+import io.tokentap.proxy.protect.ProtectionConfigReader;
 import io.tokentap.proxy.upstream.ScraperConfig;
 import java.net.URI;
 import java.nio.file.Path;
@@ -19,7 +21,8 @@ import java.util.Map;
  * }</pre>
  */
 public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayConfig relay, LogConfig log,
-                          AdminConfig admin, MetricsConfig metrics, ScraperConfig scraper) {
+                          AdminConfig admin, MetricsConfig metrics, ScraperConfig scraper,
+                          ProtectionConfig protection) {
 
     public ProxyConfig {
         if (server == null) {
@@ -43,11 +46,21 @@ public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayCon
         if (scraper == null) {
             throw new IllegalArgumentException("scraper: missing");
         }
+        if (protection == null) {
+            throw new IllegalArgumentException("protection: missing");
+        }
+    }
+
+    /** All sections but protection, which takes its defaults. */
+    public ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayConfig relay, LogConfig log,
+                       AdminConfig admin, MetricsConfig metrics, ScraperConfig scraper) {
+        this(server, upstream, relay, log, admin, metrics, scraper, ProtectionConfig.defaults());
     }
 
     /** The relay's sections, with the observability sections at their defaults. */
     public ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayConfig relay, LogConfig log) {
-        this(server, upstream, relay, log, AdminConfig.DEFAULT, MetricsConfig.DEFAULT, ScraperConfig.DEFAULT);
+        this(server, upstream, relay, log, AdminConfig.DEFAULT, MetricsConfig.DEFAULT, ScraperConfig.DEFAULT,
+                ProtectionConfig.defaults());
     }
 
     /** Defaults around an upstream URL, listening on {@code 127.0.0.1:0}: handy for tests and embedding. */
@@ -57,31 +70,35 @@ public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayCon
     }
 
     public ProxyConfig withServer(ServerConfig s) {
-        return new ProxyConfig(s, upstream, relay, log, admin, metrics, scraper);
+        return new ProxyConfig(s, upstream, relay, log, admin, metrics, scraper, protection);
     }
 
     public ProxyConfig withUpstream(UpstreamConfig u) {
-        return new ProxyConfig(server, u, relay, log, admin, metrics, scraper);
+        return new ProxyConfig(server, u, relay, log, admin, metrics, scraper, protection);
     }
 
     public ProxyConfig withRelay(RelayConfig r) {
-        return new ProxyConfig(server, upstream, r, log, admin, metrics, scraper);
+        return new ProxyConfig(server, upstream, r, log, admin, metrics, scraper, protection);
     }
 
     public ProxyConfig withLog(LogConfig l) {
-        return new ProxyConfig(server, upstream, relay, l, admin, metrics, scraper);
+        return new ProxyConfig(server, upstream, relay, l, admin, metrics, scraper, protection);
     }
 
     public ProxyConfig withAdmin(AdminConfig a) {
-        return new ProxyConfig(server, upstream, relay, log, a, metrics, scraper);
+        return new ProxyConfig(server, upstream, relay, log, a, metrics, scraper, protection);
     }
 
     public ProxyConfig withMetrics(MetricsConfig m) {
-        return new ProxyConfig(server, upstream, relay, log, admin, m, scraper);
+        return new ProxyConfig(server, upstream, relay, log, admin, m, scraper, protection);
     }
 
     public ProxyConfig withScraper(ScraperConfig s) {
-        return new ProxyConfig(server, upstream, relay, log, admin, metrics, s);
+        return new ProxyConfig(server, upstream, relay, log, admin, metrics, s, protection);
+    }
+
+    public ProxyConfig withProtection(ProtectionConfig p) {
+        return new ProxyConfig(server, upstream, relay, log, admin, metrics, scraper, p);
     }
 
     /** Builds the configuration from a node tree (file plus overrides), validating every section. */
@@ -93,7 +110,9 @@ public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayCon
         AdminConfig admin = AdminConfig.from(root.section("admin"));
         MetricsConfig metrics = MetricsConfig.from(root.section("metrics"));
         ScraperConfig scraper = ScraperConfig.from(root.section("scraper"));
-        return root.build(() -> new ProxyConfig(server, upstream, relay, log, admin, metrics, scraper));
+        ProtectionConfig protection = ProtectionConfigReader.from(root.section("protection"));
+        return root.build(() -> new ProxyConfig(server, upstream, relay, log, admin, metrics, scraper,
+                protection));
     }
 
     /**

@@ -158,7 +158,8 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
 
     private static final java.util.Set<String> SIDES = java.util.Set.of("client", "upstream");
     private static final java.util.Set<String> CAUSES = java.util.Set.of(
-            "connect_refused", "connect_timeout", "reset", "timeout", "protocol", "io", "other");
+            "connect_refused", "connect_timeout", "reset", "timeout", "first_byte_timeout", "idle_timeout",
+            "total_timeout", "protocol", "io", "other");
 
     private static final Map<String, String> REASONS = Map.of(
             "rate", "rate", "tokens", "tokens", "concurrency", "concurrency", "shed", "shed",

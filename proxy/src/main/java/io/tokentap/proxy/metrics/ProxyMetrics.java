@@ -47,7 +47,8 @@ public interface ProxyMetrics {
      *
      * @param side  {@code client} or {@code upstream}
      * @param cause a bounded cause: {@code connect_refused}, {@code connect_timeout}, {@code reset}, {@code timeout},
-     *              {@code protocol}, {@code io}, {@code other}
+     *              {@code first_byte_timeout}, {@code idle_timeout}, {@code total_timeout}, {@code protocol},
+     *              {@code io}, {@code other}
      */
     default void relayError(String side, String cause) { }
 }

@@ -6,6 +6,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
@@ -18,7 +20,19 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.tokentap.core.stream.Outcome;
+import io.tokentap.proxy.protect.Protection;
+import io.tokentap.proxy.protect.ProtectionRecorder;
+import io.tokentap.proxy.protect.RateLimitStatus;
+import io.tokentap.proxy.protect.Rejection;
+import io.tokentap.proxy.protect.TimeoutKind;
+import io.tokentap.proxy.protect.admit.AdmittedRequest;
+import io.tokentap.proxy.protect.breaker.UpstreamFailure;
+import io.tokentap.proxy.protect.reject.RejectionResponses;
+import io.tokentap.proxy.protect.retry.RetryDecision;
+import io.tokentap.proxy.protect.retry.RetryPolicy;
+import io.tokentap.proxy.protect.retry.RetryTrigger;
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -31,6 +45,12 @@ import java.util.concurrent.TimeoutException;
  * socket buffer fills, which slows the server's writes); when the upstream cannot take more request body, the
  * client connection stops reading. What the proxy holds per stream is therefore bounded by the write-buffer
  * high-water mark plus one read.
+ *
+ * <p>Protection (when the server has a {@link Protection}): an {@code AdmissionHandler} before this one has read
+ * the request whole and admitted or rejected it; rejections are answered here, in request order. Each attempt asks
+ * the circuit breaker first; an upstream 429/503/529, a failed connect or a reset before anything reached the client
+ * is retried after the policy's delay, scheduled on this event loop with the request kept for it; the four
+ * timeouts (connect, first byte, idle, total) each end the request with a timeout outcome and their own error type.
  */
 final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
 
@@ -117,10 +137,35 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
                 req.protocolVersion(), stamp.lastReadNanos());
         ex.clientKeepAlive = HttpUtil.isKeepAlive(req) && !draining;
         exchange = ex;
+        Protection p = rc.protection();
+        if (req instanceof AdmittedRequest g) {
+            if (g.tooLarge()) {
+                rejectTooLarge(ex);
+                return;
+            }
+            if (g.rejection() != null) {
+                respondRejection(ex, g.rejection());
+                return;
+            }
+            ex.ticket = g.ticket();
+        }
         RelayHeaders.toUpstream(req, rc.config().upstream(), rc.config().relay().preserveHost(),
                 ctx.channel().remoteAddress());
+        if (p != null) {
+            long now = System.nanoTime();
+            ex.retry = p.retries().start(ex.route, now);
+            ex.headCopy = copyOf(req);
+            ex.totalTimer = schedule(ex, TimeoutKind.TOTAL,
+                    p.config().timeouts().total().toNanos() - (now - ex.timeline.startNanos()));
+            if (!acquireBreaker(ex)) {
+                return;
+            }
+        }
         ex.pendingRequest = req;
+        acquire(ex);
+    }
 
+    private void acquire(Exchange ex) {
         Future<Channel> f = rc.pool().acquire(ctx.channel().eventLoop());
         if (f.isDone()) {
             onAcquired(ex, f);
@@ -146,6 +191,17 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
                         "all upstream connections are busy", Outcome.SHED);
             } else {
                 rc.errors().report("upstream", cause, ex);
+                if (ex.retry != null) {
+                    boolean timeout = cause instanceof ConnectTimeoutException;
+                    breakerFailure(ex, timeout ? UpstreamFailure.TIMEOUT : UpstreamFailure.CONNECT);
+                    if (tryRetry(ex, RetryTrigger.CONNECT_FAILURE, 0, -1)) {
+                        return;
+                    }
+                    if (timeout) {
+                        timedOut(ex, TimeoutKind.CONNECT);
+                        return;
+                    }
+                }
                 respondError(ex, HttpResponseStatus.BAD_GATEWAY, "upstream_unavailable",
                         "cannot connect to the upstream", Outcome.UPSTREAM_RESET);
             }
@@ -163,6 +219,15 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         HttpRequest head = ex.pendingRequest;
         ex.pendingRequest = null;
         up.writeAndFlush(head, up.voidPromise());
+        if (ex.retry != null) {
+            ex.attemptStartNanos = System.nanoTime();
+            if (ex.requestDone && ex.bodyCopy != null) {
+                // A retry: the body was read (and kept) during the first attempt.
+                up.writeAndFlush(ex.bodyCopy.retainedDuplicate(), up.voidPromise());
+            }
+            ex.firstByteTimer = schedule(ex, TimeoutKind.FIRST_BYTE,
+                    rc.protection().config().timeouts().firstByte().toNanos());
+        }
         if (!up.isWritable()) {
             requestBodyPaused = true;
         }
@@ -179,11 +244,15 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         ex.peekRequest(c.content(), last);
         if (last) {
             ex.requestDone = true;
+            if (ex.retry != null && !ex.finished() && ex.bodyCopy == null) {
+                ex.bodyCopy = ((LastHttpContent) c).retainedDuplicate();
+            }
         }
         Channel up = ex.upstream;
         if (ex.responseDone || up == null || !up.isActive()) {
             c.release();
         } else {
+            ex.bodyPartRelayed = true;
             up.writeAndFlush(c, up.voidPromise());
             if (!up.isWritable()) {
                 requestBodyPaused = true;
@@ -211,6 +280,9 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
             ctx.writeAndFlush(RelayHeaders.informational(r, ex.clientVersion), ctx.voidPromise());
             return;
         }
+        if (ex.retry != null && !ex.responseStarted && protectedResponse(ex, r, code, nanos)) {
+            return; // dropped: the request is tried again
+        }
         ex.timeline.firstByte(nanos);
         ex.timeline.status(code);
         ex.responseStarted = true;
@@ -229,6 +301,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
             c.release();
             return;
         }
+        ex.lastUpstreamReadNanos = nanos;
         ByteBuf body = c.content();
         int n = body.readableBytes();
         ex.bytesOut += n;
@@ -265,6 +338,13 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         long now = System.nanoTime();
         releaseUpstream(ex, false);
         if (!ex.responseStarted) {
+            if (ex.retry != null) {
+                cancel(ex.firstByteTimer);
+                breakerFailure(ex, UpstreamFailure.RESET);
+                if (tryRetry(ex, RetryTrigger.RESET, 0, -1)) {
+                    return;
+                }
+            }
             respondError(ex, HttpResponseStatus.BAD_GATEWAY, "upstream_reset",
                     "the upstream closed the connection before answering", Outcome.UPSTREAM_RESET);
             return;
@@ -329,6 +409,10 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         ex.timeline.status(status.code());
         ex.finish(outcome, now);
         writeError(ex.clientVersion, status, type, message, ex.clientKeepAlive);
+        continueAfterAnswer(ex);
+    }
+
+    private void continueAfterAnswer(Exchange ex) {
         if (!ex.clientKeepAlive) {
             closing = true;
             releaseInbox();
@@ -364,6 +448,165 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         for (HttpObject o; (o = inbox.poll()) != null; ) {
             ReferenceCountUtil.release(o);
         }
+    }
+
+    // ---- protection ----------------------------------------------------------------------------------------
+
+    private void respondRejection(Exchange ex, Rejection r) {
+        ex.responseDone = true;
+        ex.timeline.status(r.status());
+        ex.finish(r.outcome(), System.nanoTime());
+        try {
+            rc.protection().rejections().write(ctx, r, ex.route, ex.model(), ex.clientKeepAlive);
+        } catch (RuntimeException e) {
+            rc.errors().report("metrics", e, ex);
+        }
+        continueAfterAnswer(ex);
+    }
+
+    private void rejectTooLarge(Exchange ex) {
+        // Not reported as a request: the upstream never saw it. The connection closes, so the client stops sending.
+        ex.responseDone = true;
+        closing = true;
+        releaseInbox();
+        writeError(ex.clientVersion, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "invalid_request_error",
+                "request body too large", false);
+    }
+
+    private boolean acquireBreaker(Exchange ex) {
+        Protection p = rc.protection();
+        if (!p.breaker().tryAcquire()) {
+            ex.pendingRequest = null;
+            respondRejection(ex, p.breaker().rejection());
+            return false;
+        }
+        ex.breakerHeld = true;
+        return true;
+    }
+
+    private void breakerFailure(Exchange ex, UpstreamFailure failure) {
+        if (ex.breakerHeld) {
+            ex.breakerHeld = false;
+            rc.protection().breaker().onFailure(System.nanoTime() - ex.attemptStartNanos, failure);
+        }
+    }
+
+    /** The head of an upstream response, before anything went to the client. True when it is dropped for a retry. */
+    private boolean protectedResponse(Exchange ex, HttpResponse r, int code, long nanos) {
+        Protection p = rc.protection();
+        cancel(ex.firstByteTimer);
+        if (ex.breakerHeld) {
+            ex.breakerHeld = false;
+            long d = nanos - ex.attemptStartNanos;
+            if (UpstreamFailure.isFailureStatus(code)) {
+                p.breaker().onFailure(d, UpstreamFailure.STATUS_5XX);
+            } else {
+                p.breaker().onSuccess(d);
+            }
+        }
+        if (p.retries().retryableStatus(code)
+                && tryRetry(ex, RetryTrigger.STATUS, code,
+                        RetryPolicy.retryAfterNanos(r.headers(), System.currentTimeMillis()))) {
+            return true;
+        }
+        RateLimitStatus limits = ex.ticket == null ? null : ex.ticket.status();
+        if (limits != null && !r.headers().contains(RejectionResponses.LIMIT_REQUESTS)) {
+            RejectionResponses.addRateLimitHeaders(r.headers(), limits);
+        }
+        ex.lastUpstreamReadNanos = nanos;
+        ex.idleTimer = schedule(ex, TimeoutKind.IDLE, p.config().timeouts().idle().toNanos());
+        return false;
+    }
+
+    /** Schedules another attempt if the policy allows it; true if it does. */
+    private boolean tryRetry(Exchange ex, RetryTrigger trigger, int status, long retryAfterNanos) {
+        if (ex.requestDone ? ex.bodyCopy == null : ex.bodyPartRelayed) {
+            return false; // part of the body went out and was not kept: the request cannot be sent again
+        }
+        RetryDecision d = ex.retry.onFailure(System.nanoTime(), trigger, status, retryAfterNanos, ex.responseStarted);
+        ProtectionRecorder recorder = rc.protection().recorder();
+        try {
+            if (!d.retry()) {
+                if (d.giveUp() != RetryDecision.GiveUp.NOT_A_TRIGGER) {
+                    recorder.retryGivenUp(ex.route, d.giveUp().label());
+                }
+                return false;
+            }
+            recorder.retryScheduled(ex.route, trigger.label(), d.delayNanos());
+        } catch (RuntimeException e) {
+            rc.errors().report("metrics", e, ex);
+            if (!d.retry()) {
+                return false;
+            }
+        }
+        // Closing the attempt's connection drops the rest of its answer; nothing of it reached the client.
+        releaseUpstream(ex, false);
+        ex.retryTimer = ctx.executor().schedule(() -> retryNow(ex), d.delayNanos(), TimeUnit.NANOSECONDS);
+        updateAutoRead();
+        return true;
+    }
+
+    private void retryNow(Exchange ex) {
+        ex.retryTimer = null;
+        if (exchange != ex || closing || ex.finished()) {
+            return;
+        }
+        if (!acquireBreaker(ex)) {
+            return;
+        }
+        ex.pendingRequest = copyOf(ex.headCopy);
+        acquire(ex);
+    }
+
+    private Future<?> schedule(Exchange ex, TimeoutKind kind, long delayNanos) {
+        return ctx.executor().schedule(() -> onTimeout(ex, kind), Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+    }
+
+    private void onTimeout(Exchange ex, TimeoutKind kind) {
+        if (exchange != ex || ex.finished() || closing) {
+            return;
+        }
+        if (kind == TimeoutKind.IDLE) {
+            // One timer per request, moved along only when it fires early: no rescheduling per event.
+            long idle = rc.protection().config().timeouts().idle().toNanos();
+            long quiet = System.nanoTime() - ex.lastUpstreamReadNanos;
+            if (quiet < idle) {
+                ex.idleTimer = schedule(ex, TimeoutKind.IDLE, idle - quiet);
+                return;
+            }
+        }
+        timedOut(ex, kind);
+    }
+
+    private void timedOut(Exchange ex, TimeoutKind kind) {
+        long now = System.nanoTime();
+        try {
+            rc.metrics().relayError("upstream", kind.errorType());
+        } catch (RuntimeException e) {
+            rc.errors().report("metrics", e, ex);
+        }
+        breakerFailure(ex, UpstreamFailure.TIMEOUT);
+        releaseUpstream(ex, false);
+        if (!ex.responseStarted) {
+            respondError(ex, HttpResponseStatus.GATEWAY_TIMEOUT, kind.errorType(),
+                    "the upstream did not answer in time (" + kind.label() + " timeout)", Outcome.TIMEOUT);
+            return;
+        }
+        // Mid-stream: end it as a reset would, so the client can tell a cut-off response from a complete one.
+        ex.responseDone = true;
+        ex.endTap(now);
+        ex.finish(Outcome.TIMEOUT, now);
+        closeAfterFlush();
+    }
+
+    private static void cancel(Future<?> f) {
+        if (f != null) {
+            f.cancel(false);
+        }
+    }
+
+    private static HttpRequest copyOf(HttpRequest r) {
+        return new DefaultHttpRequest(r.protocolVersion(), r.method(), r.uri(), r.headers().copy());
     }
 
     // ---- client connection events --------------------------------------------------------------------------

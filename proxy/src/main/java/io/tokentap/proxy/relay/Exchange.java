@@ -4,9 +4,14 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.Future;
 import io.tokentap.core.stream.Outcome;
 import io.tokentap.core.stream.StreamDecoder;
+import io.tokentap.core.stream.Usage;
 import io.tokentap.core.timeline.RequestTimeline;
+import io.tokentap.proxy.protect.limit.Ticket;
+import io.tokentap.proxy.protect.retry.RetryState;
 
 /**
  * One request and its response as they pass through the relay, with its timeline, its timing-tap decoder and its
@@ -35,6 +40,23 @@ final class Exchange implements RequestTimeline.IntervalListener {
     /** A 1xx response's empty end marker is not the end of the exchange. */
     boolean swallowNextLast;
     long bytesOut;
+
+    // Protection (all unused when the proxy runs unprotected).
+    /** The admission's hold on the limits, released when the exchange finishes. */
+    Ticket ticket;
+    RetryState retry;
+    /** The request as sent upstream, kept for retries (the body as a retained duplicate). */
+    HttpRequest headCopy;
+    LastHttpContent bodyCopy;
+    boolean bodyPartRelayed;
+    /** A breaker permission was taken for the current attempt and not yet answered. */
+    boolean breakerHeld;
+    long attemptStartNanos;
+    long lastUpstreamReadNanos;
+    Future<?> retryTimer;
+    Future<?> firstByteTimer;
+    Future<?> idleTimer;
+    Future<?> totalTimer;
 
     private String format = "UNKNOWN";
     private StreamDecoder decoder;
@@ -140,6 +162,7 @@ final class Exchange implements RequestTimeline.IntervalListener {
             return;
         }
         finished = true;
+        releaseProtection();
         announce();
         timeline.end(nanos, outcome);
         try {
@@ -151,6 +174,40 @@ final class Exchange implements RequestTimeline.IntervalListener {
             rc.requestLog().finished(method, route, model, format, timeline, bytesOut);
         } catch (RuntimeException e) {
             rc.errors().report("log", e, this);
+        }
+    }
+
+    boolean finished() {
+        return finished;
+    }
+
+    /** Frees what protection holds: timers, the breaker permission, the kept body, the admission ticket. */
+    private void releaseProtection() {
+        if (retry == null && ticket == null) {
+            return;
+        }
+        cancel(retryTimer);
+        cancel(firstByteTimer);
+        cancel(idleTimer);
+        cancel(totalTimer);
+        if (breakerHeld) {
+            breakerHeld = false;
+            rc.protection().breaker().release(); // the attempt told nothing about the upstream
+        }
+        if (bodyCopy != null) {
+            bodyCopy.release();
+            bodyCopy = null;
+        }
+        if (ticket != null) {
+            Usage u = timeline.usage();
+            long actual = u.inputTokens() >= 0 && u.outputTokens() >= 0 ? u.inputTokens() + u.outputTokens() : -1;
+            ticket.release(actual);
+        }
+    }
+
+    private static void cancel(Future<?> f) {
+        if (f != null) {
+            f.cancel(false);
         }
     }
 

@@ -16,6 +16,7 @@ import io.tokentap.proxy.config.ProxyConfig;
 import io.tokentap.proxy.config.RelayConfig;
 import io.tokentap.proxy.config.UpstreamConfig;
 import io.tokentap.proxy.metrics.ProxyMetrics;
+import io.tokentap.proxy.protect.Protection;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -43,6 +44,7 @@ public final class ProxyServer implements AutoCloseable {
     private final TimingTap tap;
     private final RequestLog requestLog;
     private final RelayErrors errors;
+    private final Protection protection;
     private final ChannelGroup clients = new DefaultChannelGroup("tokentap-proxy-clients",
             GlobalEventExecutor.INSTANCE);
     private UpstreamPool pool;
@@ -59,6 +61,23 @@ public final class ProxyServer implements AutoCloseable {
 
     public ProxyServer(ProxyConfig config, ProxyMetrics metrics, EventLoopGroup bossGroup, EventLoopGroup workerGroup,
                        TimingTap tap, RequestLog requestLog) {
+        this(config, metrics, bossGroup, workerGroup, tap, requestLog, null);
+    }
+
+    /** A protected relay with the default timing tap and request log (see the constructor below). */
+    public ProxyServer(ProxyConfig config, ProxyMetrics metrics, EventLoopGroup bossGroup, EventLoopGroup workerGroup,
+                       Protection protection) {
+        this(config, metrics, bossGroup, workerGroup, new WireFormatTap(config.relay().tapMaxBytes()),
+                config.log().requests() ? new JsonLinesRequestLog(System.out) : RequestLog.NONE, protection);
+    }
+
+    /**
+     * A relay that protects its upstream: admission limits and load shedding before connecting, retries with
+     * backoff, the circuit breaker and the four timeouts ({@code protection} null for none).
+     */
+    public ProxyServer(ProxyConfig config, ProxyMetrics metrics, EventLoopGroup bossGroup, EventLoopGroup workerGroup,
+                       TimingTap tap, RequestLog requestLog, Protection protection) {
+        this.protection = protection;
         this.config = config;
         this.metrics = metrics;
         this.bossGroup = bossGroup;
@@ -74,13 +93,18 @@ public final class ProxyServer implements AutoCloseable {
             throw new IllegalStateException("already started");
         }
         UpstreamConfig up = config.upstream();
+        if (protection != null) {
+            up = new UpstreamConfig(up.url(), up.maxConnections(), up.maxPendingAcquires(),
+                    protection.config().timeouts().connect(), up.acquireTimeout(), up.idleTimeout());
+        }
         RelayConfig relay = config.relay();
         int loops = 0;
         for (var ignored : workerGroup) {
             loops++;
         }
         pool = new UpstreamPool(up, relay, new InetSocketAddress(up.host(), up.port()), Math.max(1, loops), errors);
-        RelayContext rc = new RelayContext(config, metrics, pool, tap, requestLog, errors, new JsonFactory());
+        RelayContext rc = new RelayContext(config, metrics, pool, tap, requestLog, errors, new JsonFactory(),
+                protection);
         ServerBootstrap b = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
                 .channel(NioServerSocketChannel.class)

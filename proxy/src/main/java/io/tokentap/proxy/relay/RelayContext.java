@@ -3,8 +3,13 @@ package io.tokentap.proxy.relay;
 import com.fasterxml.jackson.core.JsonFactory;
 import io.tokentap.proxy.config.ProxyConfig;
 import io.tokentap.proxy.metrics.ProxyMetrics;
+import io.tokentap.proxy.protect.Protection;
 
-/** What every channel of one {@link ProxyServer} shares: immutable settings and thread-safe collaborators. */
+/**
+ * What every channel of one {@link ProxyServer} shares: immutable settings and thread-safe collaborators.
+ * {@code protection} is null when the proxy runs without admission limits, retries, breaker and timeouts.
+ */
 record RelayContext(ProxyConfig config, ProxyMetrics metrics, UpstreamPool pool, TimingTap tap,
-                    RequestLog requestLog, RelayErrors errors, JsonFactory json) {
+                    RequestLog requestLog, RelayErrors errors, JsonFactory json,
+                    Protection protection) {
 }

@@ -4,8 +4,9 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.channel.group.ChannelGroup;
+import io.tokentap.proxy.protect.admit.AdmissionHandler;
 
-/** The client connection's pipeline, in order: read timestamp, HTTP/1.1 codec, relay. */
+/** The client connection's pipeline, in order: read timestamp, HTTP/1.1 codec, admission (when protected), relay. */
 final class RelayInitializer extends ChannelInitializer<SocketChannel> {
 
     private final RelayContext rc;
@@ -23,6 +24,9 @@ final class RelayInitializer extends ChannelInitializer<SocketChannel> {
         ch.pipeline().addLast("stamp", stamp);
         ch.pipeline().addLast("codec", new HttpServerCodec(rc.config().server().maxInitialLineBytes(),
                 rc.config().server().maxHeaderBytes(), 8192));
+        if (rc.protection() != null) {
+            ch.pipeline().addLast("admission", new AdmissionHandler(rc.protection()));
+        }
         ch.pipeline().addLast("relay", new ClientRelayHandler(rc, stamp));
     }
 }

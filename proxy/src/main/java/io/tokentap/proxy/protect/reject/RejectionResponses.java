@@ -1,0 +1,189 @@
+package io.tokentap.proxy.protect.reject;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+import io.tokentap.proxy.metrics.ProxyMetrics;
+import io.tokentap.proxy.protect.RateLimitStatus;
+import io.tokentap.proxy.protect.Rejection;
+import java.util.Objects;
+
+/**
+ * Answers a rejected request the way OpenAI does, so that every OpenAI-compatible client backs off correctly:
+ *
+ * <pre>
+ * HTTP/1.1 429 Too Many Requests
+ * content-type: application/json
+ * retry-after: 20
+ * retry-after-ms: 20000
+ * x-ratelimit-limit-requests: 3
+ * x-ratelimit-remaining-requests: 0
+ * x-ratelimit-reset-requests: 1m0s
+ * x-ratelimit-limit-tokens: 1000 ...
+ *
+ * {"error":{"message":"Rate limit reached ...","type":"requests","param":null,"code":"rate_limit_exceeded"}}
+ * </pre>
+ *
+ * and counts it by reason through {@link ProxyMetrics#rejected}. Stateless and thread-safe; one instance serves
+ * every channel.
+ */
+public final class RejectionResponses {
+
+    public static final AsciiString RETRY_AFTER_MS = AsciiString.cached("retry-after-ms");
+    public static final AsciiString LIMIT_REQUESTS = AsciiString.cached("x-ratelimit-limit-requests");
+    public static final AsciiString LIMIT_TOKENS = AsciiString.cached("x-ratelimit-limit-tokens");
+    public static final AsciiString REMAINING_REQUESTS = AsciiString.cached("x-ratelimit-remaining-requests");
+    public static final AsciiString REMAINING_TOKENS = AsciiString.cached("x-ratelimit-remaining-tokens");
+    public static final AsciiString RESET_REQUESTS = AsciiString.cached("x-ratelimit-reset-requests");
+    public static final AsciiString RESET_TOKENS = AsciiString.cached("x-ratelimit-reset-tokens");
+
+    /** Every header value below is built here from numbers and constants: validating them again is waste. */
+    private static final DefaultHttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory()
+            .withValidation(false);
+
+    private final ProxyMetrics metrics;
+
+    public RejectionResponses(ProxyMetrics metrics) {
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
+    }
+
+    /**
+     * Counts the rejection and writes it. The response's buffer belongs to the pipeline from here on (released by
+     * the encoder, or by Netty if the write fails). With {@code keepAlive} false the connection closes once the
+     * response is written; the relay passes false when the request body was not read to its end.
+     */
+    public ChannelFuture write(ChannelHandlerContext ctx, Rejection rejection, String route, String model,
+                               boolean keepAlive) {
+        metrics.rejected(route, model, rejection.reason().label());
+        FullHttpResponse response = toResponse(ctx.alloc(), rejection, keepAlive);
+        ChannelFuture f = ctx.writeAndFlush(response);
+        if (!keepAlive) {
+            f.addListener(ChannelFutureListener.CLOSE);
+        }
+        return f;
+    }
+
+    /** The rejection as an HTTP/1.1 response; the caller owns it (and must write or release it). */
+    public static FullHttpResponse toResponse(ByteBufAllocator alloc, Rejection rejection, boolean keepAlive) {
+        String json = body(rejection);
+        ByteBuf content = alloc.buffer(ByteBufUtil.utf8Bytes(json));
+        try {
+            ByteBufUtil.writeUtf8(content, json);
+        } catch (RuntimeException e) {
+            content.release();
+            throw e;
+        }
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.valueOf(rejection.status()), content, HEADERS,
+                DefaultHttpHeadersFactory.trailersFactory());
+        HttpHeaders h = response.headers();
+        h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        h.setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+        long ms = rejection.retryAfterMillis();
+        h.set(HttpHeaderNames.RETRY_AFTER, Long.toString((ms + 999) / 1000));
+        h.set(RETRY_AFTER_MS, Long.toString(ms));
+        if (rejection.limits() != null) {
+            addRateLimitHeaders(h, rejection.limits());
+        }
+        h.set(HttpHeaderNames.CONNECTION, keepAlive ? HttpHeaderValues.KEEP_ALIVE : HttpHeaderValues.CLOSE);
+        return response;
+    }
+
+    /** Adds the six {@code x-ratelimit-*} headers, as OpenAI sends on every response. */
+    public static void addRateLimitHeaders(HttpHeaders h, RateLimitStatus s) {
+        h.set(LIMIT_REQUESTS, Long.toString(s.limitRequests()));
+        h.set(REMAINING_REQUESTS, Long.toString(s.remainingRequests()));
+        h.set(RESET_REQUESTS, goDuration(s.resetRequestsNanos()));
+        h.set(LIMIT_TOKENS, Long.toString(s.limitTokens()));
+        h.set(REMAINING_TOKENS, Long.toString(s.remainingTokens()));
+        h.set(RESET_TOKENS, goDuration(s.resetTokensNanos()));
+    }
+
+    /** The JSON body, {@code {"error":{"message":…,"type":…,"param":null,"code":…}}}. */
+    public static String body(Rejection r) {
+        StringBuilder b = new StringBuilder(96 + r.message().length());
+        b.append("{\"error\":{\"message\":");
+        quote(b, r.message());
+        b.append(",\"type\":");
+        quote(b, r.type());
+        b.append(",\"param\":null,\"code\":");
+        if (r.code() == null) {
+            b.append("null");
+        } else {
+            quote(b, r.code());
+        }
+        return b.append("}}").toString();
+    }
+
+    /**
+     * A duration as OpenAI's reset headers write it (Go's {@code time.Duration} style): {@code 0s}, {@code 20ms},
+     * {@code 1s}, {@code 1.5s}, {@code 6m0s}, {@code 1h0m0s}; rounded up to the millisecond.
+     */
+    public static String goDuration(long nanos) {
+        long ms = (Math.max(0, nanos) + 999_999) / 1_000_000;
+        if (ms == 0) {
+            return "0s";
+        }
+        if (ms < 1000) {
+            return ms + "ms";
+        }
+        StringBuilder b = new StringBuilder(16);
+        long hours = ms / 3_600_000;
+        long minutes = ms / 60_000 % 60;
+        long rest = ms % 60_000;
+        if (hours > 0) {
+            b.append(hours).append('h');
+        }
+        if (hours > 0 || minutes > 0) {
+            b.append(minutes).append('m');
+        }
+        b.append(rest / 1000);
+        long frac = rest % 1000;
+        if (frac != 0) {
+            String f = Long.toString(1000 + frac).substring(1);
+            int end = f.length();
+            while (f.charAt(end - 1) == '0') {
+                end--;
+            }
+            b.append('.').append(f, 0, end);
+        }
+        return b.append('s').toString();
+    }
+
+    private static void quote(StringBuilder b, String s) {
+        b.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"':
+                    b.append("\\\"");
+                    break;
+                case '\\':
+                    b.append("\\\\");
+                    break;
+                case '\n':
+                    b.append("\\n");
+                    break;
+                default:
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+            }
+        }
+        b.append('"');
+    }
+}
