@@ -35,7 +35,7 @@ class ResultsTest {
         for (int i = 0; i < n; i++) {
             long start = 1_000 * MS * i;
             RequestTimeline t = new RequestTimeline(start, rec.intervalListener());
-            rec.sent(r.nextInt(200) * 1000L);
+            rec.dispatched(r.nextInt(200) * 1000L);
             long ttft = (50 + r.nextInt(400)) * MS;
             for (int k = 0; k < 10; k++) {
                 t.content(start + ttft + k * 20 * MS, ContentKind.TEXT, 0, null);
