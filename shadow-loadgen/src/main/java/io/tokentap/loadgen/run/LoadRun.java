@@ -101,6 +101,10 @@ public final class LoadRun {
         result.info().put("started_at", Instant.now().toString());
         result.info().put("max_duration", Durations.format(plan.maxDuration()));
         result.info().put("max_requests", Long.toString(plan.maxRequests()));
+        boolean replay = plan.stages().stream().anyMatch(s -> s.model() == LoadModel.REPLAY);
+        boolean closed = plan.stages().stream().allMatch(s -> s.model() == LoadModel.CLOSED);
+        result.info().put("kind", replay ? "replay" : "run");
+        result.info().put("mode", closed ? "concurrency" : "rate");
         if (outDir != null) {
             Files.createDirectories(outDir);
             intervalLog = new HistogramLogWriter(outDir.resolve("intervals.hlog").toFile());
@@ -140,7 +144,8 @@ public final class LoadRun {
                     partial = true;
                     break;
                 }
-                StageStats stats = new StageStats(stage.name(), stage.type(), stage.loadLabel());
+                StageStats stats = new StageStats(stage.name(), stage.type(), stage.loadLabel(),
+                        stage.model() == LoadModel.REPLAY ? stage.speedup() : stage.profile().peak());
                 StageRecorder rec = new StageRecorder(stats, plan.slo());
                 synchronized (open) {
                     open.add(rec);

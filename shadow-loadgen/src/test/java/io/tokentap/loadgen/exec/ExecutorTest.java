@@ -108,9 +108,10 @@ class ExecutorTest {
         assertThat(upstream.maxConcurrent.get()).isEqualTo(4);
         assertThat(upstream.connections.get()).isEqualTo(4);
         assertThat(ex.connectionsOpened()).isEqualTo(4);
-        // Role-only first chunk does not count: TTFT is the server's 20 ms, ITL its 3 ms.
-        assertThat(s.millis(LoadMetric.TTFT, 50)).isCloseTo(21, within(15.0));
-        assertThat(s.millis(LoadMetric.ITL, 50)).isCloseTo(3, within(2.5));
+        // The role-only first chunk (sent at once) does not count: TTFT is at least the server's 20 ms; ITL its 3 ms.
+        // Upper bounds are loose: the machine is shared.
+        assertThat(s.millis(LoadMetric.TTFT, 50)).isBetween(19.9, 250.0);
+        assertThat(s.millis(LoadMetric.ITL, 50)).isBetween(2.9, 60.0);
         assertThat(s.histogram(LoadMetric.ITL).getTotalCount()).isEqualTo(9 * s.count(RequestOutcome.OK));
         assertThat(s.outputTokens()).isEqualTo(10 * s.count(RequestOutcome.OK));
         assertThat(s.inputTokens()).isEqualTo(7 * s.count(RequestOutcome.OK));

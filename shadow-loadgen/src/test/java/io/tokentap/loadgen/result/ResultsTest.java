@@ -106,6 +106,22 @@ class ResultsTest {
     }
 
     @Test
+    void theSweepAnalysisReadsTheResults() throws Exception {
+        RunResult r = new RunResult();
+        r.info().put("mode", "concurrency");
+        StageStats s = new StageStats("c8", "sustained", "c=8", 8);
+        StageStats filled = stage("c8", 30, 3, Slo.NONE);
+        s.add(filled, true);
+        r.stages().add(s);
+        Path f = dir.resolve("results.json");
+        new ResultsJson(MAPPER).write(r, f);
+        var read = io.tokentap.loadgen.analysis.results.ResultFile.read(f);
+        assertThat(read.stages()).hasSize(1);
+        assertThat(read.levels().get(0).load()).isEqualTo(8.0);
+        assertThat(new ResultsJson(MAPPER).read(f).stages().get(0).level()).isEqualTo(8.0);
+    }
+
+    @Test
     void shardMergeIsExact() {
         RunResult a = new RunResult();
         a.stages().add(stage("s", 40, 1, Slo.NONE));
