@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
         description = "Finds and guards the breaking point of LLM inference services.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            io.tokentap.loadgen.RunCommand.class,
+            io.tokentap.loadgen.ReplayCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -55,6 +55,7 @@ public final class LoadRun {
     private final Consumer<String> progress;
     private final boolean liveLine;
     private final double replaySpeedup;
+    private io.tokentap.loadgen.server.ServerSampler sampler;
     private final CountDownLatch interrupted = new CountDownLatch(1);
     private final List<StageRecorder> open = new ArrayList<>();
     private HistogramLogWriter intervalLog;
@@ -84,6 +85,12 @@ public final class LoadRun {
         this.progress = progress;
         this.liveLine = liveLine;
         this.replaySpeedup = replaySpeedup;
+    }
+
+    /** Samples the server's Prometheus figures each second during every stage. */
+    public LoadRun sampling(io.tokentap.loadgen.server.ServerSampler s) {
+        this.sampler = s;
+        return this;
     }
 
     /** Ends the run early: dispatching stops, running requests are cancelled, results are written as partial. */
@@ -165,6 +172,9 @@ public final class LoadRun {
                 CompletableFuture<String> done = executor.runStage(stage, schedule, workload, rec, budget, deadline);
                 String reason = await(done);
                 stats.durationSeconds((nanoTime.getAsLong() - currentStageStart) / 1e9);
+                if (sampler != null) {
+                    sampler.finishStage(stats);
+                }
                 result.stages().add(stats);
                 if (!reason.equals("stage complete") && !reason.equals("replay complete")) {
                     // A limit, the end of a finite workload, or Ctrl-C: later stages do not run.
@@ -226,6 +236,9 @@ public final class LoadRun {
     private void tick() {
         try {
             drainAll();
+            if (sampler != null) {
+                sampler.sample();
+            }
             long now = nanoTime.getAsLong();
             if (liveLine || now - lastProgressNanos >= 5_000_000_000L) {
                 lastProgressNanos = now;
