@@ -117,7 +117,10 @@ public final class LoadRun {
             intervalLog = new HistogramLogWriter(outDir.resolve("intervals.hlog").toFile());
             intervalLog.outputComment("tokentap load generator interval log; values in microseconds; tag = stage.metric");
             intervalLog.outputLogFormatVersion();
-            intervalLog.outputStartTime(System.currentTimeMillis());
+            long startMillis = System.currentTimeMillis();
+            intervalLog.setBaseTime(startMillis);
+            intervalLog.outputStartTime(startMillis);
+            intervalLog.outputBaseTime(startMillis);
             intervalLog.outputLegend();
         }
         ScheduledExecutorService reporter = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -170,6 +173,10 @@ public final class LoadRun {
                 progress.accept("stage " + currentStage + " for " + Durations.format(
                         Duration.ofNanos(currentStageLength)));
                 CompletableFuture<String> done = executor.runStage(stage, schedule, workload, rec, budget, deadline);
+                if (interrupted.getCount() == 0) {
+                    // Ctrl-C came between two stages: stop this one at once.
+                    executor.stopStage();
+                }
                 String reason = await(done);
                 stats.durationSeconds((nanoTime.getAsLong() - currentStageStart) / 1e9);
                 if (sampler != null) {
