@@ -279,7 +279,12 @@ public final class LoadRun {
                 : String.format(Locale.ROOT, "%.0f ms", intervalTtft.getValueAtPercentile(95) / 1000.0);
         double secs = liveLine ? 1 : 5;
         StageRecorder rec = currentRecorder;
-        return String.format(Locale.ROOT, "[%s] %s elapsed, ETA %s | done %d, in flight %d | ttft p95 %s | %.0f tok/s | %.1f req/s",
+        String bar = "";
+        if (liveLine && currentStageLength > 0) {
+            int filled = (int) Math.min(20, 20 * elapsed / currentStageLength);
+            bar = "[" + "#".repeat(filled) + "-".repeat(20 - filled) + "] ";
+        }
+        return bar + String.format(Locale.ROOT, "[%s] %s elapsed, ETA %s | done %d, in flight %d | ttft p95 %s | %.0f tok/s | %.1f req/s",
                 currentStage, Durations.format(Duration.ofSeconds(elapsed / 1_000_000_000L)),
                 Durations.format(Duration.ofSeconds(eta / 1_000_000_000L)), doneRequests,
                 rec == null ? 0 : executor.inFlight(), ttft, intervalTokens / secs, intervalRequests / secs);
