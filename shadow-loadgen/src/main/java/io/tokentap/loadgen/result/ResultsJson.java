@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.zip.DataFormatException;
 import org.HdrHistogram.Histogram;
@@ -173,8 +172,7 @@ public final class ResultsJson {
             throw new IllegalArgumentException("version: " + v + " (expected: 1.." + VERSION + ")");
         }
         RunResult r = new RunResult();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.path("info").fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : root.path("info").properties()) {
             r.info().put(e.getKey(), e.getValue().asText());
         }
         JsonNode slo = root.path("slo");
@@ -207,8 +205,7 @@ public final class ResultsJson {
                 s.histogram(m).add(decode(h.asText()));
             }
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = n.path("server").fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : n.path("server").properties()) {
             s.server().put(e.getKey(), e.getValue().asDouble());
         }
         return s;
