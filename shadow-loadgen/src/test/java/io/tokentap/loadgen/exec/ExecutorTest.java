@@ -183,6 +183,18 @@ class ExecutorTest {
     }
 
     @Test
+    void abortAfterATime() throws Exception {
+        upstream.ttftMillis = 5;
+        upstream.itlMillis = 20;   // 50 tokens: 1 s per stream
+        ClientSpec c = new ClientSpec(Duration.ofSeconds(10), 0, Duration.ofMillis(150), Duration.ZERO, 10, 100,
+                Map.of(), null, List.of(), 1);
+        StageStats s = run(executor(c), StageSpec.closed("c", 2, Duration.ofSeconds(20)), workload(5, 50, null), 4);
+        assertThat(s.count(RequestOutcome.CLIENT_CANCEL)).isEqualTo(4);
+        assertThat(s.histogram(LoadMetric.TTFT).getTotalCount()).isEqualTo(4);
+        assertThat(s.outputTokens()).isBetween(4L, 4L * 20);
+    }
+
+    @Test
     void slowReaderStretchesTheStream() throws Exception {
         upstream.ttftMillis = 5;
         upstream.itlMillis = 5;
