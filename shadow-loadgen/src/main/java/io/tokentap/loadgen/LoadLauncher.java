@@ -52,6 +52,7 @@ final class LoadLauncher {
                 }
                 err.flush();
             }, tty, replaySpeedup);
+            run.pricing(new io.tokentap.loadgen.result.RunResult.Pricing(o.priceInput, o.priceOutput));
             if (o.metricsUrl != null) {
                 run.sampling(new ServerSampler(HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build(),
                         URI.create(o.metricsUrl), Duration.ofMillis(800)));

@@ -71,6 +71,12 @@ public final class LoadOptions {
     @Option(names = "--slo-max-stall", converter = DurationConverter.class, paramLabel = "D", description = "Smoothness SLO: no gap between tokens above D.")
     Duration sloMaxStall;
 
+    @Option(names = "--price-input", defaultValue = "0", paramLabel = "USD", description = "Price per million input tokens, for the cost per request.")
+    double priceInput;
+
+    @Option(names = "--price-output", defaultValue = "0", paramLabel = "USD", description = "Price per million output tokens, for the cost per request.")
+    double priceOutput;
+
     @Option(names = "--min-goodput", paramLabel = "PCT", description = "Exit 1 when the run's goodput is below PCT per cent.")
     Double minGoodput;
 

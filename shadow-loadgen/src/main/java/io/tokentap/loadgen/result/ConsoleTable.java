@@ -7,23 +7,23 @@ import java.util.Locale;
 /**
  * The console summary: one line per stage and a total line. Latencies in ms; error shares in per cent by class
  * (429 rate-limited, 503/529 overloaded, other 5xx, other 4xx, timeouts, connection errors and drops, client cancels); p99/p50 is TTFT's
- * tail ratio; goodput is the per cent of requests that met every SLO. A stage where the client was the bottleneck
+ * tail ratio; $/req the mean cost per request at the given token prices; goodput is the per cent of requests that met every SLO. A stage where the client was the bottleneck
  * carries {@code CLIENT-BOUND} and the reason below the table.
  */
 public final class ConsoleTable {
 
     private static final String[] HEAD = {"stage", "load", "req/s", "tok/s", "ttft p50", "p95", "p99", "itl p50",
         "p99", "tpot p50", "e2e p50", "p99", "err%", "429%", "ovl%", "5xx%", "4xx%", "tmo%", "conn%", "cxl%", "p99/p50",
-        "goodput%", ""};
+        "$/req", "goodput%", ""};
 
     public String render(RunResult r) {
         List<String[]> rows = new ArrayList<>();
         rows.add(HEAD);
         for (StageStats s : r.stages()) {
-            rows.add(row(s));
+            rows.add(row(s, r.pricing()));
         }
         if (r.stages().size() > 1) {
-            rows.add(row(r.total()));
+            rows.add(row(r.total(), r.pricing()));
         }
         int[] width = new int[HEAD.length];
         for (String[] row : rows) {
@@ -56,7 +56,7 @@ public final class ConsoleTable {
         return sb.toString();
     }
 
-    private static String[] row(StageStats s) {
+    private static String[] row(StageStats s, RunResult.Pricing pricing) {
         return new String[] {
             s.name(), s.load(), f1(s.requestsPerSecond()), f1(s.outputTokensPerSecond()),
             ms(s.millis(LoadMetric.TTFT, 50)), ms(s.millis(LoadMetric.TTFT, 95)), ms(s.millis(LoadMetric.TTFT, 99)),
@@ -66,7 +66,9 @@ public final class ConsoleTable {
             f1(s.percent(RequestOutcome.SERVER_ERROR)), f1(s.percent(RequestOutcome.CLIENT_ERROR)),
             f1(s.percent(RequestOutcome.TIMEOUT)),
             f1(s.percent(RequestOutcome.CONNECTION_ERROR) + s.percent(RequestOutcome.DROPPED)),
-            f1(s.percent(RequestOutcome.CLIENT_CANCEL)), f2(s.tailRatio(LoadMetric.TTFT)), f1(s.goodputPercent()),
+            f1(s.percent(RequestOutcome.CLIENT_CANCEL)), f2(s.tailRatio(LoadMetric.TTFT)),
+            pricing.isSet() ? String.format(Locale.ROOT, "%.5f", pricing.costPerRequest(s)) : "-",
+            f1(s.goodputPercent()),
             s.clientBound() ? "CLIENT-BOUND" : ""
         };
     }

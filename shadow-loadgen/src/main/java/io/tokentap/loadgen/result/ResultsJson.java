@@ -56,11 +56,14 @@ public final class ResultsJson {
         putDuration(slo, "tpot", r.slo().tpot());
         putDuration(slo, "e2e", r.slo().e2e());
         putDuration(slo, "max_stall", r.slo().maxStall());
+        ObjectNode pricing = root.putObject("pricing");
+        pricing.put("input_per_million", r.pricing().inputPerMillion());
+        pricing.put("output_per_million", r.pricing().outputPerMillion());
         var stages = root.putArray("stages");
         for (StageStats s : r.stages()) {
-            stages.add(stage(s));
+            stages.add(stage(s, r.pricing()));
         }
-        root.set("run", stage(r.total()));
+        root.set("run", stage(r.total(), r.pricing()));
         return root;
     }
 
@@ -70,7 +73,7 @@ public final class ResultsJson {
         }
     }
 
-    private ObjectNode stage(StageStats s) {
+    private ObjectNode stage(StageStats s, RunResult.Pricing pricing) {
         ObjectNode n = mapper.createObjectNode();
         n.put("name", s.name());
         n.put("type", s.type());
@@ -102,6 +105,9 @@ public final class ResultsJson {
         summary.put("goodput_per_s", round(s.goodputPerSecond()));
         summary.put("goodput_pct", round(s.goodputPercent()));
         summary.put("error_pct", round(s.errorPercent()));
+        if (pricing.isSet()) {
+            summary.put("cost_per_request", Math.round(pricing.costPerRequest(s) * 1e8) / 1e8);
+        }
         summary.put("ttft_p99_p50", round(s.tailRatio(LoadMetric.TTFT)));
         summary.put("e2e_p99_p50", round(s.tailRatio(LoadMetric.E2E)));
         for (LoadMetric m : LoadMetric.values()) {
@@ -178,6 +184,9 @@ public final class ResultsJson {
         JsonNode slo = root.path("slo");
         r.slo(new Slo(dur(slo, "ttft"), dur(slo, "tpot"), dur(slo, "e2e"), dur(slo, "max_stall")));
         r.stopped(root.path("partial").asBoolean(), root.path("stop_reason").asText(""));
+        JsonNode pricing = root.path("pricing");
+        r.pricing(new RunResult.Pricing(pricing.path("input_per_million").asDouble(0),
+                pricing.path("output_per_million").asDouble(0)));
         for (JsonNode s : root.path("stages")) {
             r.stages().add(readStage(s));
         }

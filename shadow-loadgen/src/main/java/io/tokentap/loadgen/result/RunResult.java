@@ -17,6 +17,39 @@ public final class RunResult {
     private Slo slo = Slo.NONE;
     private boolean partial;
     private String stopReason = "";
+    private Pricing pricing = Pricing.NONE;
+
+    /** Prices per million input and output tokens, for the cost per request; zero when not given. */
+    public record Pricing(double inputPerMillion, double outputPerMillion) {
+        public static final Pricing NONE = new Pricing(0, 0);
+
+        public Pricing {
+            if (inputPerMillion < 0 || outputPerMillion < 0) {
+                throw new IllegalArgumentException("price: " + inputPerMillion + "/" + outputPerMillion + " (expected: >= 0)");
+            }
+        }
+
+        public boolean isSet() {
+            return inputPerMillion > 0 || outputPerMillion > 0;
+        }
+
+        /** The mean cost of a request of {@code s} (its token sums over its requests), or NaN without requests. */
+        public double costPerRequest(StageStats s) {
+            long n = s.requests();
+            if (n == 0) {
+                return Double.NaN;
+            }
+            return (s.inputTokens() * inputPerMillion + s.outputTokens() * outputPerMillion) / 1e6 / n;
+        }
+    }
+
+    public Pricing pricing() {
+        return pricing;
+    }
+
+    public void pricing(Pricing p) {
+        this.pricing = p;
+    }
 
     /** Free-form facts about the run: target, plan, workload, start time. */
     public Map<String, String> info() {
@@ -71,6 +104,7 @@ public final class RunResult {
         out.info.putAll(first.info);
         out.info.put("shards", Integer.toString(shards.size()));
         out.slo = first.slo;
+        out.pricing = first.pricing;
         for (int i = 0; i < first.stages.size(); i++) {
             StageStats f = first.stages.get(i);
             StageStats merged = new StageStats(f.name(), f.type(), f.load(), f.level());

@@ -56,6 +56,7 @@ public final class LoadRun {
     private final boolean liveLine;
     private final double replaySpeedup;
     private io.tokentap.loadgen.server.ServerSampler sampler;
+    private RunResult.Pricing pricing = RunResult.Pricing.NONE;
     private final CountDownLatch interrupted = new CountDownLatch(1);
     private final List<StageRecorder> open = new ArrayList<>();
     private HistogramLogWriter intervalLog;
@@ -93,6 +94,12 @@ public final class LoadRun {
         return this;
     }
 
+    /** Token prices for the cost per request. */
+    public LoadRun pricing(RunResult.Pricing p) {
+        this.pricing = p;
+        return this;
+    }
+
     /** Ends the run early: dispatching stops, running requests are cancelled, results are written as partial. */
     public void interrupt() {
         interrupted.countDown();
@@ -102,6 +109,7 @@ public final class LoadRun {
     public RunResult run(String target) throws IOException, InterruptedException {
         RunResult result = new RunResult();
         result.slo(plan.slo());
+        result.pricing(pricing);
         result.info().put("target", target);
         result.info().put("plan", plan.name());
         result.info().put("workload", workload.describe());

@@ -78,6 +78,7 @@ class ResultsTest {
         two.server().put("kv_cache_usage_max", 0.93);
         r.stages().add(two);
         r.stopped(true, "interrupted");
+        r.pricing(new RunResult.Pricing(0.5, 1.5));
         Path f = dir.resolve("results.json");
         ResultsJson json = new ResultsJson(MAPPER);
         json.write(r, f);
@@ -85,6 +86,9 @@ class ResultsTest {
         RunResult back = json.read(f);
         assertThat(back.partial()).isTrue();
         assertThat(back.slo()).isEqualTo(r.slo());
+        assertThat(back.pricing()).isEqualTo(r.pricing());
+        // 100 input and 10 output tokens per request (every tenth was rate-limited but still carried usage here).
+        assertThat(r.pricing().costPerRequest(r.stages().get(0))).isCloseTo((100 * 0.5 + 10 * 1.5) / 1e6, within(1e-12));
         assertThat(back.info()).containsEntry("target", "http://127.0.0.1:1");
         assertThat(back.stages()).hasSize(2);
         for (int i = 0; i < 2; i++) {
@@ -162,7 +166,7 @@ class ResultsTest {
         String table = new ConsoleTable().render(r);
         List<String> rows = table.lines().toList();
         assertThat(rows.get(0)).startsWith("stage").contains("req/s", "tok/s", "ttft p50", "itl p50", "tpot p50",
-                "429%", "ovl%", "4xx%", "p99/p50", "goodput%");
+                "429%", "ovl%", "4xx%", "p99/p50", "$/req", "goodput%");
         assertThat(rows.get(1)).startsWith("warm ").contains(" c=4 ");
         assertThat(rows.get(2)).startsWith("peak ").endsWith("CLIENT-BOUND");
         assertThat(rows.get(3)).startsWith("total");
