@@ -30,6 +30,8 @@ class ExampleConfigTest {
             Workload w = loader.load(p.workload(), null, p.seed());
             assertThat(w.next()).isNotNull();
         }
+        Workload agent = loader.load(DIR.resolve("agent-pipeline.yaml"), "m", 1);
+        assertThat(agent.next().label()).isEqualTo("router");
         Workload trace = loader.load(DIR.resolve("mooncake-sample.jsonl"), "m", 1);
         assertThat(trace.recordedOffsetsNanos()).hasSize(5);
         Workload capture = loader.load(DIR.resolve("capture-sample.jsonl"), null, 1);

@@ -23,6 +23,9 @@ final class InFlightRequest {
     final BiConsumer<InFlightRequest, RequestOutcome> onEnd;
 
     long sentNanos = -1;
+    /** For a later call of a session or pipeline: the first call's intended start, and the tokens before this call. */
+    long chainStartNanos;
+    long chainTokensBefore;
     StreamDecoder decoder;
     boolean keepAlive = true;
     Future<?> timeout;
@@ -34,8 +37,18 @@ final class InFlightRequest {
         this.spec = spec;
         this.intendedNanos = intendedNanos;
         this.recorder = recorder;
-        this.timeline = new RequestTimeline(intendedNanos, recorder.intervalListener());
+        this.timeline = new RequestTimeline(intendedNanos, recorder.intervalListener(spec.label()));
         this.onEnd = onEnd;
+        this.chainStartNanos = intendedNanos;
+    }
+
+    /** The tokens of the chain up to and including this call: input and output. */
+    long chainTokens() {
+        long in = Math.max(0, timeline.usage().inputTokens());
+        if (in == 0 && spec.promptTokens() > 0) {
+            in = spec.promptTokens();
+        }
+        return chainTokensBefore + in + timeline.outputTokens();
     }
 
     boolean ended() {
@@ -58,7 +71,7 @@ final class InFlightRequest {
             decoder.end(nanos);
         }
         timeline.end(nanos, coreOutcome(o));
-        recorder.finished(timeline, sentNanos < 0 ? nanos : sentNanos, o);
+        recorder.finished(timeline, sentNanos < 0 ? nanos : sentNanos, o, spec.label());
         onEnd.accept(this, o);
     }
 

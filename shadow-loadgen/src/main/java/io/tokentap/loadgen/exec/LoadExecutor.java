@@ -234,11 +234,11 @@ public final class LoadExecutor {
                 finish("workload exhausted");
                 return false;
             }
-            submit(spec, intended, now, this::openEnded);
+            submit(spec, intended, now, null, this::openEnded);
             return true;
         }
 
-        void submit(RequestSpec spec, long intended, long now,
+        void submit(RequestSpec spec, long intended, long now, InFlightRequest previous,
                     java.util.function.BiConsumer<InFlightRequest, RequestOutcome> onEnd) {
             inFlight.incrementAndGet();
             recorder.dispatched(now - intended);
@@ -247,6 +247,11 @@ public final class LoadExecutor {
                 ended();
                 onEnd.accept(req, o);
             });
+            if (previous != null) {
+                // A later call of a session or pipeline: the chain's start and tokens carry over.
+                r.chainStartNanos = previous.chainStartNanos;
+                r.chainTokensBefore = previous.chainTokens();
+            }
             if (w.loop.inEventLoop()) {
                 w.submit(r);
             } else {
@@ -264,16 +269,28 @@ public final class LoadExecutor {
             long intended = nanoTime.getAsLong() + think;
             dispatcher.schedule(() -> {
                 if (!stopped && budget.tryTake()) {
-                    submit(next, intended, nanoTime.getAsLong(), this::openEnded);
+                    submit(next, intended, nanoTime.getAsLong(), r, this::openEnded);
+                } else {
+                    chainCut(r);
                 }
             }, think, TimeUnit.NANOSECONDS);
         }
 
+        /**
+         * The next call of the request's session or pipeline, or null. When the chain ends here, its totals are
+         * recorded: complete when this call succeeded and was the last one.
+         */
         private RequestSpec nextTurn(InFlightRequest r, RequestOutcome o) {
-            if (stopped || o != RequestOutcome.OK || r.spec.session() == null) {
-                return null;
+            boolean inChain = r.spec.session() != null || r.chainStartNanos != r.intendedNanos;
+            RequestSpec next = null;
+            if (o == RequestOutcome.OK && r.spec.session() != null) {
+                next = r.spec.session().nextTurn(r.spec, r.timeline.outputTokens());
             }
-            return r.spec.session().nextTurn(r.spec, r.timeline.outputTokens());
+            if (inChain && (next == null || stopped)) {
+                recorder.chainEnded(r.chainStartNanos, r.timeline.endNanos(), r.chainTokens(),
+                        o == RequestOutcome.OK && next == null);
+            }
+            return stopped ? null : next;
         }
 
         /** Closed model: every 50 ms, add users up to the profile's level or ask some to leave. */
@@ -293,7 +310,7 @@ public final class LoadExecutor {
                     retiring.decrementAndGet();
                 } else {
                     users.incrementAndGet();
-                    userNext(null, now);
+                    userNext(null, now, null);
                 }
             }
             if (active > target) {
@@ -303,8 +320,9 @@ public final class LoadExecutor {
         }
 
         /** A closed user sends its next request: the session's next turn, or a fresh one from the workload. */
-        void userNext(RequestSpec spec, long intended) {
+        void userNext(RequestSpec spec, long intended, InFlightRequest previous) {
             if (stopped || leave()) {
+                chainCut(previous);
                 return;
             }
             if (spec == null) {
@@ -320,11 +338,19 @@ public final class LoadExecutor {
                     return;
                 }
             } else if (!budget.tryTake()) {
+                chainCut(previous);
                 users.decrementAndGet();
                 dispatcher.execute(() -> finish("max requests"));
                 return;
             }
-            submit(spec, intended, nanoTime.getAsLong(), this::closedEnded);
+            submit(spec, intended, nanoTime.getAsLong(), previous, this::closedEnded);
+        }
+
+        /** A session or pipeline could not send its next call: it counts as incomplete. */
+        private void chainCut(InFlightRequest previous) {
+            if (previous != null) {
+                recorder.chainEnded(previous.chainStartNanos, nanoTime.getAsLong(), previous.chainTokens(), false);
+            }
         }
 
         private boolean leave() {
@@ -344,23 +370,23 @@ public final class LoadExecutor {
         }
 
         void closedEnded(InFlightRequest r, RequestOutcome o) {
+            RequestSpec next = nextTurn(r, o);
             if (stopped) {
                 users.decrementAndGet();
                 return;
             }
-            RequestSpec next = nextTurn(r, o);
             if (next != null) {
                 long think = r.spec.session().thinkTimeNanos();
                 long intended = nanoTime.getAsLong() + think;
-                dispatcher.schedule(() -> userNext(next, intended), think, TimeUnit.NANOSECONDS);
+                dispatcher.schedule(() -> userNext(next, intended, r), think, TimeUnit.NANOSECONDS);
             } else {
                 // Closed model: the next request starts when this one ends; its intended time is now.
                 long now = nanoTime.getAsLong();
                 if (o == RequestOutcome.DROPPED || o == RequestOutcome.CONNECTION_ERROR) {
                     // Do not spin on a refused connection: retry after a short pause.
-                    dispatcher.schedule(() -> userNext(null, nanoTime.getAsLong()), 10, TimeUnit.MILLISECONDS);
+                    dispatcher.schedule(() -> userNext(null, nanoTime.getAsLong(), null), 10, TimeUnit.MILLISECONDS);
                 } else {
-                    dispatcher.execute(() -> userNext(null, now));
+                    dispatcher.execute(() -> userNext(null, now, null));
                 }
             }
         }

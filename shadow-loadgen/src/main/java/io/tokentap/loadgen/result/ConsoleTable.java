@@ -21,6 +21,14 @@ public final class ConsoleTable {
         rows.add(HEAD);
         for (StageStats s : r.stages()) {
             rows.add(row(s, r.pricing()));
+            if (s.classes().size() > 1) {
+                for (StageStats c : s.classes().values()) {
+                    String[] cr = row(c, r.pricing());
+                    cr[0] = "  " + c.name();
+                    cr[1] = "";
+                    rows.add(cr);
+                }
+            }
         }
         if (r.stages().size() > 1) {
             rows.add(row(r.total(), r.pricing()));
@@ -43,6 +51,17 @@ public final class ConsoleTable {
                 line.append(i < 2 || i == row.length - 1 ? cell + pad : pad + cell);
             }
             sb.append(line.toString().stripTrailing()).append('\n');
+        }
+        for (StageStats s : r.stages()) {
+            var t = s.chainTokens();
+            if (t.getTotalCount() > 0 || s.chainsIncomplete() > 0) {
+                sb.append(String.format(Locale.ROOT,
+                        "chains %s: %d complete, %d incomplete; tokens per chain p50 %d p99 %d; chain e2e p50 %s p99 %s ms%n",
+                        s.name(), t.getTotalCount(), s.chainsIncomplete(),
+                        t.getTotalCount() == 0 ? 0 : t.getValueAtPercentile(50),
+                        t.getTotalCount() == 0 ? 0 : t.getValueAtPercentile(99),
+                        ms(s.millis(LoadMetric.CHAIN_E2E, 50)), ms(s.millis(LoadMetric.CHAIN_E2E, 99))));
+            }
         }
         for (StageStats s : r.stages()) {
             if (s.clientBound()) {

@@ -14,7 +14,8 @@ public enum LoadMetric {
     E2E("e2e", "end to end, from the intended start"),
     MAX_STALL("max_stall", "largest gap between two content events in a request"),
     SCHEDULE_LAG("schedule_lag", "actual send − intended send"),
-    LOOP_LAG("loop_lag", "event-loop probe lateness (client self-check)");
+    LOOP_LAG("loop_lag", "event-loop probe lateness (client self-check)"),
+    CHAIN_E2E("chain_e2e", "a whole session or pipeline: first call's intended start to last call's end");
 
     private final String key;
     private final String description;

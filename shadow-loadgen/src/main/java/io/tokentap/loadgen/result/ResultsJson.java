@@ -137,6 +137,22 @@ public final class ResultsJson {
         for (LoadMetric m : LoadMetric.values()) {
             hist.put(m.key(), encode(s.histogram(m)));
         }
+        if (s.chainTokens().getTotalCount() > 0 || s.chainsIncomplete() > 0) {
+            ObjectNode chains = n.putObject("chains");
+            Histogram t = s.chainTokens();
+            chains.put("complete", t.getTotalCount());
+            chains.put("incomplete", s.chainsIncomplete());
+            if (t.getTotalCount() > 0) {
+                chains.put("tokens_p50", t.getValueAtPercentile(50));
+                chains.put("tokens_p99", t.getValueAtPercentile(99));
+                chains.put("tokens_max", t.getMaxValue());
+            }
+            chains.put("tokens", encode(t));
+        }
+        if (s.classes().size() > 1) {
+            ObjectNode classes = n.putObject("classes");
+            s.classes().forEach((k, v) -> classes.set(k, stage(v, pricing)));
+        }
         return n;
     }
 
@@ -216,6 +232,14 @@ public final class ResultsJson {
         }
         for (Map.Entry<String, JsonNode> e : n.path("server").properties()) {
             s.server().put(e.getKey(), e.getValue().asDouble());
+        }
+        JsonNode chains = n.path("chains");
+        if (chains.path("tokens").isTextual()) {
+            s.chainTokens().add(decode(chains.get("tokens").asText()));
+        }
+        s.addChainsIncomplete(chains.path("incomplete").asLong(0));
+        for (Map.Entry<String, JsonNode> e : n.path("classes").properties()) {
+            s.classes().put(e.getKey(), readStage(e.getValue()));
         }
         return s;
     }

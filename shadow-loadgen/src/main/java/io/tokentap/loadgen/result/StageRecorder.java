@@ -31,8 +31,19 @@ public final class StageRecorder {
     private final LongAdder cachedTokens = new LongAdder();
     private final LongAdder good = new LongAdder();
     private final LongAdder inFlight = new LongAdder();
+    private final boolean isClass;
+    private final java.util.concurrent.ConcurrentHashMap<String, StageRecorder> classes =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private final Recorder chainTokens = new Recorder(1, 1_000_000_000L, 3);
+    private Histogram recycledChain;
+    private final LongAdder chainsIncomplete = new LongAdder();
 
     public StageRecorder(StageStats stats, Slo slo) {
+        this(stats, slo, false);
+    }
+
+    private StageRecorder(StageStats stats, Slo slo, boolean isClass) {
+        this.isClass = isClass;
         this.stats = stats;
         this.slo = slo;
         for (LoadMetric m : LoadMetric.values()) {
@@ -56,6 +67,53 @@ public final class StageRecorder {
         if (nanos >= 0) {
             recorders.get(m).recordValue(micros(nanos));
         }
+    }
+
+    /** The recorder of one workload class (created on first use; classes are bounded by the workload). */
+    private StageRecorder child(String label) {
+        return classes.computeIfAbsent(label, l -> {
+            StageStats cs = new StageStats(l, stats.type(), stats.load(), stats.level());
+            synchronized (this) {
+                stats.classes().put(l, cs);
+            }
+            return new StageRecorder(cs, slo, true);
+        });
+    }
+
+    /** Records each inter-token gap into the stage and the request's class. */
+    public RequestTimeline.IntervalListener intervalListener(String label) {
+        RequestTimeline.IntervalListener mine = intervalListener();
+        if (isClass || label == null) {
+            return mine;
+        }
+        RequestTimeline.IntervalListener theirs = child(label).intervalListener();
+        return (gap, tokens) -> {
+            mine.interTokenLatency(gap, tokens);
+            theirs.interTokenLatency(gap, tokens);
+        };
+    }
+
+    /** A request of class {@code label} ended: recorded for the stage and for its class. */
+    public void finished(RequestTimeline t, long actualSendNanos, RequestOutcome outcome, String label) {
+        finished(t, actualSendNanos, outcome);
+        if (!isClass && label != null) {
+            StageRecorder c = child(label);
+            c.inFlight.increment();
+            c.finished(t, actualSendNanos, outcome);
+        }
+    }
+
+    /**
+     * A session or pipeline request ended: its first call's intended start, its last call's end, the tokens of all
+     * its calls, and whether every call succeeded (only complete ones are recorded; the others are counted).
+     */
+    public void chainEnded(long startNanos, long endNanos, long totalTokens, boolean complete) {
+        if (!complete) {
+            chainsIncomplete.increment();
+            return;
+        }
+        record(LoadMetric.CHAIN_E2E, endNanos - startNanos);
+        chainTokens.recordValue(Math.max(1, Math.min(1_000_000_000L, totalTokens)));
     }
 
     /** Records each inter-token gap as the per-event ITL and the per-token ITL. */
@@ -134,5 +192,11 @@ public final class StageRecorder {
         }
         stats.addTokens(inputTokens.sumThenReset(), outputTokens.sumThenReset(), cachedTokens.sumThenReset());
         stats.addGood(good.sumThenReset());
+        recycledChain = chainTokens.getIntervalHistogram(recycledChain);
+        stats.chainTokens().add(recycledChain);
+        stats.addChainsIncomplete(chainsIncomplete.sumThenReset());
+        for (StageRecorder c : classes.values()) {
+            c.drain((m, h) -> { });
+        }
     }
 }

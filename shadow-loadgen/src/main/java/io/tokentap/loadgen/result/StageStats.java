@@ -29,6 +29,9 @@ public final class StageStats {
     private boolean clientBound;
     private String clientBoundReason = "";
     private final Map<String, Double> server = new LinkedHashMap<>();
+    private final Map<String, StageStats> classes = new LinkedHashMap<>();
+    private final Histogram chainTokens = new Histogram(1, 1_000_000_000L, 3);
+    private long chainsIncomplete;
 
     public StageStats(String name, String type, String load) {
         this(name, type, load, 0);
@@ -134,6 +137,28 @@ public final class StageStats {
         return server;
     }
 
+    /**
+     * The same figures per workload class (a synthetic class, a pipeline node, a captured route), when the workload
+     * has more than one; empty otherwise. Classes have no classes of their own.
+     */
+    public Map<String, StageStats> classes() {
+        return classes;
+    }
+
+    /** Total tokens (input + output, over all calls) per completed session or pipeline request. */
+    public Histogram chainTokens() {
+        return chainTokens;
+    }
+
+    /** Sessions or pipeline requests that ended early (a call failed or the run stopped). */
+    public long chainsIncomplete() {
+        return chainsIncomplete;
+    }
+
+    public void addChainsIncomplete(long n) {
+        chainsIncomplete += n;
+    }
+
     /** Every request that ended (dropped ones included). */
     public long requests() {
         long n = 0;
@@ -218,5 +243,9 @@ public final class StageStats {
                     : clientBoundReason + "; " + other.clientBoundReason;
         }
         other.server.forEach((k, v) -> server.merge(k, v, Math::max));
+        chainTokens.add(other.chainTokens);
+        chainsIncomplete += other.chainsIncomplete;
+        other.classes.forEach((k, v) -> classes.computeIfAbsent(k, n -> new StageStats(n, v.type, v.load, v.level))
+                .add(v, concurrent));
     }
 }

@@ -84,10 +84,30 @@ public final class WorkloadLoader {
     }
 
     Workload fromYaml(YamlNode root, Path baseDir, String model, long seed) throws IOException {
-        String type = root.child("type").asChoice("synthetic", "prompts", "mooncake", "capture");
+        String type = root.child("type").asChoice("synthetic", "pipeline", "prompts", "mooncake", "capture");
         String m = model != null ? model : root.string("model", null);
         Workload w;
-        if (type.equals("synthetic")) {
+        if (type.equals("pipeline")) {
+            root.allowOnly("type", "model", "seed", "nodes", "only", "cache_bust");
+            List<PipelineWorkload.Node> nodes = new ArrayList<>();
+            for (YamlNode n : root.child("nodes").items()) {
+                n.allowOnly("name", "prompt_tokens", "output_tokens", "tool_latency_ms", "outlier_probability",
+                        "outlier_latency", "probability", "extra_call_probability");
+                String name = n.child("name").text();
+                boolean tool = n.has("tool_latency_ms");
+                LengthDistribution p = n.has("prompt_tokens") ? LengthDistribution.parse(n.child("prompt_tokens")) : null;
+                LengthDistribution o = n.has("output_tokens") ? LengthDistribution.parse(n.child("output_tokens")) : null;
+                LengthDistribution lat = tool ? LengthDistribution.parse(n.child("tool_latency_ms")) : null;
+                double outlierP = n.number("outlier_probability", 0);
+                Duration outlier = n.duration("outlier_latency", Duration.ZERO);
+                double prob = n.number("probability", 1);
+                double extra = n.number("extra_call_probability", 0);
+                nodes.add(n.validate(() -> new PipelineWorkload.Node(name, p, o, lat, outlierP, outlier, prob, extra)));
+            }
+            String only = root.string("only", null);
+            long sd = root.whole("seed", seed);
+            w = root.validate(() -> new PipelineWorkload(nodes, only, m, text, bodies, new Well19937c(sd)));
+        } else if (type.equals("synthetic")) {
             root.allowOnly("type", "model", "seed", "classes", "sessions", "shared_prefix_tokens", "cache_bust");
             List<SyntheticWorkload.RequestClass> classes = new ArrayList<>();
             for (YamlNode c : root.child("classes").items()) {

@@ -211,6 +211,32 @@ class ExecutorTest {
     }
 
     @Test
+    void pipelineResultsPerNodeAndPerChain() throws Exception {
+        upstream.ttftMillis = 2;
+        upstream.itlMillis = 1;
+        List<io.tokentap.loadgen.workload.PipelineWorkload.Node> nodes = List.of(
+                new io.tokentap.loadgen.workload.PipelineWorkload.Node("router", LengthDistribution.fixed(10),
+                        LengthDistribution.fixed(5), null, 0, Duration.ZERO, 1, 0),
+                new io.tokentap.loadgen.workload.PipelineWorkload.Node("tool", null, null, LengthDistribution.fixed(20),
+                        0, Duration.ZERO, 1, 0),
+                new io.tokentap.loadgen.workload.PipelineWorkload.Node("generate", LengthDistribution.fixed(10),
+                        LengthDistribution.fixed(10), null, 0, Duration.ZERO, 1, 0));
+        Workload w = new io.tokentap.loadgen.workload.PipelineWorkload(nodes, null, "m", text, new ChatBodies(MAPPER),
+                new Well19937c(1));
+        StageStats s = run(executor(client(10, Duration.ofSeconds(5), 0)),
+                StageSpec.closed("c", 2, Duration.ofSeconds(20)), w, 20);
+        assertThat(s.count(RequestOutcome.OK)).isEqualTo(20);
+        assertThat(s.classes()).containsOnlyKeys("router", "generate");
+        assertThat(s.classes().get("router").count(RequestOutcome.OK)).isEqualTo(10);
+        assertThat(s.classes().get("generate").outputTokens()).isEqualTo(100);
+        // Ten chains of router (7 input + 5 output, as the upstream reports) and generate (7 + 10).
+        assertThat(s.chainTokens().getTotalCount()).isEqualTo(10);
+        assertThat(s.chainTokens().getMaxValue()).isEqualTo(29);
+        // Each chain waited 20 ms for the tool between its calls.
+        assertThat(s.histogram(LoadMetric.CHAIN_E2E).getMinValue()).isGreaterThanOrEqualTo(20_000);
+    }
+
+    @Test
     void requestLimitStopsTheStage() throws Exception {
         StageStats s = run(executor(client(10, Duration.ofSeconds(5), 0)),
                 StageSpec.closed("c", 3, Duration.ofSeconds(20)), workload(5, 3, null), 25);

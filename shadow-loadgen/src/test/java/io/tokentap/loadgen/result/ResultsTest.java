@@ -76,6 +76,10 @@ class ResultsTest {
         StageStats two = stage("two", 70, 2, r.slo());
         two.clientBound(true, "schedule lag p99 12 ms > 5 ms");
         two.server().put("kv_cache_usage_max", 0.93);
+        two.classes().put("a", stage("a", 5, 3, r.slo()));
+        two.classes().put("b", stage("b", 6, 4, r.slo()));
+        two.chainTokens().recordValue(1234);
+        two.addChainsIncomplete(2);
         r.stages().add(two);
         r.stopped(true, "interrupted");
         r.pricing(new RunResult.Pricing(0.5, 1.5));
@@ -105,6 +109,12 @@ class ResultsTest {
         }
         assertThat(back.stages().get(1).clientBound()).isTrue();
         assertThat(back.stages().get(1).server()).containsEntry("kv_cache_usage_max", 0.93);
+        assertThat(back.stages().get(1).classes()).containsOnlyKeys("a", "b");
+        assertThat(back.stages().get(1).classes().get("b").histogram(LoadMetric.TTFT))
+                .isEqualTo(two.classes().get("b").histogram(LoadMetric.TTFT));
+        assertThat(back.stages().get(1).chainTokens()).isEqualTo(two.chainTokens());
+        assertThat(back.stages().get(1).chainsIncomplete()).isEqualTo(2);
+        assertThat(new ConsoleTable().render(back)).contains("  a ", "  b ", "chains two: 1 complete, 2 incomplete");
         // Bad input is refused with what was expected.
         assertThatThrownBy(() -> json.fromJson(MAPPER.readTree("{\"schema\":\"x\"}"))).hasMessageContaining("schema");
     }

@@ -117,6 +117,61 @@ class WorkloadTest {
     }
 
     @Test
+    void pipelineChainsCallsWithToolLatencyAndExtraCalls() throws Exception {
+        Path f = write("agent.yaml", """
+                type: pipeline
+                seed: 3
+                nodes:
+                  - {name: router, prompt_tokens: 30, output_tokens: 5}
+                  - {name: retrieval, tool_latency_ms: 40, outlier_probability: 0.1, outlier_latency: 2s}
+                  - {name: generate, prompt_tokens: 50, output_tokens: 10, extra_call_probability: 0.5}
+                  - {name: critic, prompt_tokens: 20, output_tokens: 3, probability: 0.5}
+                """);
+        Workload w = loader().load(f, "m", 1);
+        int calls = 0;
+        int chains = 2000;
+        int outliers = 0;
+        for (int i = 0; i < chains; i++) {
+            RequestSpec r = w.next();
+            assertThat(r.label()).isEqualTo("router");
+            calls++;
+            boolean first = true;
+            while (r.session() != null) {
+                RequestSpec.Session s = r.session();
+                r = s.nextTurn(r, 5);
+                long think = s.thinkTimeNanos();
+                if (first) {
+                    assertThat(r.label()).isEqualTo("generate");
+                    assertThat(think).isIn(40_000_000L, 2_000_000_000L);
+                    outliers += think == 2_000_000_000L ? 1 : 0;
+                    first = false;
+                } else {
+                    assertThat(think).isZero();
+                }
+                calls++;
+            }
+        }
+        // 1 router + 1.5 generate + 0.5 critic per user request.
+        assertThat(calls / (double) chains).isCloseTo(3.0, within(0.08));
+        assertThat(outliers / (double) chains).isCloseTo(0.1, within(0.025));
+        Path only = write("only.yaml", """
+                type: pipeline
+                only: critic
+                nodes:
+                  - {name: router, prompt_tokens: 30, output_tokens: 5}
+                  - {name: critic, prompt_tokens: 20, output_tokens: 3}
+                """);
+        RequestSpec alone = loader().load(only, "m", 1).next();
+        assertThat(alone.label()).isEqualTo("critic");
+        assertThat(alone.session()).isNull();
+        assertThatThrownBy(() -> loader().load(write("bad-node.yaml", """
+                type: pipeline
+                nodes:
+                  - {name: x, prompt_tokens: 3, output_tokens: 1, probability: 1.5}
+                """), "m", 1)).hasMessageContaining("bad-node.yaml:3: nodes[0].probability: 1.5 (expected: 0..1)");
+    }
+
+    @Test
     void badWorkloadFieldIsNamed() throws Exception {
         Path f = write("bad.yaml", """
                 type: synthetic
