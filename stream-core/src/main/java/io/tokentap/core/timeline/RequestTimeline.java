@@ -175,12 +175,13 @@ public final class RequestTimeline implements StreamEventSink {
     }
 
     /**
-     * Time per output token: (last token − first token) / (output tokens − 1), output tokens from the server's usage
-     * when present, else the counted tokens. Undefined below two tokens.
+     * Time per output token: (last token − first token) / (output tokens − 1), with {@link #outputTokens()}. Undefined below two tokens, and with a single content event (a
+     * non-streaming response, or a stream that delivered everything at once): there the formula would give 0, which
+     * says nothing about decode speed and would drag the TPOT distribution down.
      */
     public long tpotNanos() {
         long tokens = outputTokens();
-        if (firstTokenNanos == UNDEFINED || tokens < 2) {
+        if (firstTokenNanos == UNDEFINED || contentEvents < 2 || tokens < 2) {
             return UNDEFINED;
         }
         return (lastTokenNanos - firstTokenNanos) / (tokens - 1);
@@ -218,9 +219,14 @@ public final class RequestTimeline implements StreamEventSink {
         return countedTokens;
     }
 
-    /** Output tokens: the server's usage when present, else the counted tokens. */
+    /**
+     * Output tokens: the server's usage when present, else the counted tokens. When the usage reports fewer tokens
+     * than were counted, it is stale and the count wins: a stream cancelled after Anthropic's {@code message_start}
+     * (which says {@code output_tokens: 1}) but before the final {@code message_delta}, or a vLLM stream with
+     * continuous usage cut between two reports.
+     */
     public long outputTokens() {
-        return usage.hasOutputTokens() ? usage.outputTokens() : countedTokens;
+        return usage.hasOutputTokens() ? Math.max(usage.outputTokens(), countedTokens) : countedTokens;
     }
 
     public Usage usage() {

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -43,8 +45,22 @@ class SseFramingTest {
         assertThat(s.events).isEqualTo(expected.events);
         assertThat(s.contentEvents()).isEqualTo(48);
         assertThat(s.malformed).isZero();
-        // A CR at the end of one read and its LF at the start of the next are one line end.
-        assertEverySplit(WireFormat.OPENAI_CHAT_SSE, crlf, expected);
+        // A CR at the end of one read and its LF at the start of the next are one line end. (The whole sample is
+        // split every way in FixtureDecodingTest; here its first events in CRLF form are.)
+        String head = new String(crlf, StandardCharsets.UTF_8);
+        head = head.substring(0, nthIndexOf(head, "\r\n\r\n", 8) + 4);
+        byte[] headBytes = head.getBytes(StandardCharsets.UTF_8);
+        assertEverySplit(WireFormat.OPENAI_CHAT_SSE, headBytes, Feeder.decode(WireFormat.OPENAI_CHAT_SSE, headBytes));
+        assertThat(Feeder.decode(WireFormat.OPENAI_CHAT_SSE, headBytes).events).hasSize(8)
+                .isEqualTo(expected.events.subList(0, 8));
+    }
+
+    private static int nthIndexOf(String s, String part, int n) {
+        int at = -1;
+        for (int i = 0; i < n; i++) {
+            at = s.indexOf(part, at + 1);
+        }
+        return at;
     }
 
     @Test
@@ -279,5 +295,59 @@ class SseFramingTest {
         }
         d.end(1);
         assertThat(sink.events).isEqualTo(expected.events);
+    }
+
+    @Test
+    void aByteOrderMarkAtTheStartIsIgnored() {
+        String body = "\uFEFF" + chunk("a") + chunk("b");
+        RecordingSink s = Feeder.decode(WireFormat.OPENAI_CHAT_SSE, body);
+        assertThat(s.events).containsExactly("content TEXT 0 a", "content TEXT 0 b");
+        assertThat(s.malformed).isZero();
+        assertEverySplit(WireFormat.OPENAI_CHAT_SSE, body.getBytes(StandardCharsets.UTF_8), s);
+    }
+
+    @Test
+    void whatTrailsAJsonValueDoesNotSpillIntoTheNextEvent() {
+        String body = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]} tru\n\n"
+                + "data: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]} {\"x\":1}\n\n"
+                + "data: {\"choices\":[{\"delta\":{\"content\":\"c\"}}]}   \n\n"
+                + "data: 12\n\n"
+                + "data: \"text\"\n\n"
+                + "data: {\"choices\":[1,\"x\",{\"delta\":{\"content\":\"d\"}},null]}\n\n"
+                + chunk("e");
+        RecordingSink s = Feeder.decode(WireFormat.OPENAI_CHAT_SSE, body);
+        assertThat(s.events).containsExactly("content TEXT 0 a", "content TEXT 0 b", "content TEXT 0 c",
+                "content TEXT 0 d", "content TEXT 0 e");
+        assertThat(s.malformed).as("the bare number and the bare string").isEqualTo(2);
+    }
+
+    @Test
+    void doneIsAcceptedInEverySseFormat() {
+        for (WireFormat f : new WireFormat[] {WireFormat.OPENAI_RESPONSES_SSE, WireFormat.ANTHROPIC_SSE, WireFormat.TGI_SSE}) {
+            assertThat(Feeder.decode(f, "data: [DONE]\n\n").events).as(f.name()).containsExactly("done");
+        }
+    }
+
+    @Test
+    void aTruncatedEventCostsOnlyThatEvent() {
+        String body = new String(Fixtures.cassetteBody(CHAT), StandardCharsets.UTF_8);
+        RecordingSink whole = Feeder.decode(WireFormat.OPENAI_CHAT_SSE, body);
+        String[] events = body.split("\n\n");
+        assertThat(events).as("one callback per event in this sample").hasSameSizeAs(whole.events);
+        Random random = new Random(3);
+        for (int k = 0; k < events.length - 1; k++) { // the last one is [DONE]
+            StringBuilder cut = new StringBuilder();
+            for (int i = 0; i < events.length; i++) {
+                String e = events[i];
+                // Cut event k inside its JSON: the parser that read it must not carry its state into event k + 1.
+                cut.append(i == k ? e.substring(0, 10 + random.nextInt(e.length() - 12)) : e).append("\n\n");
+            }
+            byte[] bytes = cut.toString().getBytes(StandardCharsets.UTF_8);
+            RecordingSink s = Feeder.decode(WireFormat.OPENAI_CHAT_SSE, bytes, Feeder.randomCuts(random, bytes.length, 30));
+            List<String> expected = new ArrayList<>(whole.events);
+            expected.remove(k);
+            assertThat(s.events).as("event %d cut", k).isEqualTo(expected);
+            assertThat(s.malformed).isEqualTo(1);
+        }
     }
 }

@@ -25,6 +25,7 @@ final class AnthropicEventHandler implements SseEventHandler {
     private static final int ERROR = 7;
 
     private final StreamEventSink sink;
+    private final ReusableJsonParser json = new ReusableJsonParser();
     private final boolean wantText;
     private final StringBuilder text = new StringBuilder();
     private final ErrorFields error = new ErrorFields();
@@ -52,15 +53,24 @@ final class AnthropicEventHandler implements SseEventHandler {
         if (wantText) {
             text.setLength(0);
         }
+        if (Json.isToken(data, len, Json.DONE)) {
+            // Not sent by these APIs, but by some compatible servers and gateways after the real end marker.
+            sink.done(nanos);
+            return true;
+        }
         if (Json.isBlank(data, len)) {
             return emitBare(eventType, nanos);
         }
-        try (JsonParser p = Json.parser(data, len)) {
+        try {
+            JsonParser p = json.begin(data, len);
             if (p.nextToken() != JsonToken.START_OBJECT) {
+                json.discard();
                 return nonJson(eventType, data, len, nanos);
             }
             readEvent(p);
+            json.end();
         } catch (IOException | RuntimeException e) {
+            json.discard();
             return nonJson(eventType, data, len, nanos);
         }
         if (type == EventTypes.NONE || type == EventTypes.OTHER) {
@@ -174,5 +184,10 @@ final class AnthropicEventHandler implements SseEventHandler {
         if (type == MESSAGE_STOP) {
             sink.done(nanos);
         }
+    }
+
+    @Override
+    public void close() {
+        json.discard();
     }
 }

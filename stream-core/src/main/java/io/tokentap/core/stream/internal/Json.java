@@ -15,6 +15,9 @@ final class Json {
 
     static final JsonFactory FACTORY = JsonFactory.builder().build();
 
+    /** The OpenAI end-of-stream data payload. */
+    static final byte[] DONE = {'[', 'D', 'O', 'N', 'E', ']'};
+
     /** An error message handed to the sink is cut to this many characters. */
     static final int MAX_ERROR_MESSAGE = 1024;
 

@@ -16,7 +16,8 @@ import java.io.IOException;
  *
  * <p>Understands the bodies of OpenAI chat.completions ({@code choices[].message}) and completions
  * ({@code choices[].text}), the Responses API ({@code output[].content[].text}, {@code output[].summary[].text},
- * {@code output[].arguments}), Anthropic Messages ({@code content[].text}, {@code content[].thinking}), TGI
+ * {@code output[].arguments}), Anthropic Messages ({@code content[].text}, {@code content[].thinking},
+ * {@code content[].input} of a tool_use block), TGI
  * {@code /generate} ({@code generated_text}, {@code details.generated_tokens}) and Ollama ({@code response},
  * {@code message.content}, {@code prompt_eval_count}, {@code eval_count}); {@code usage} is read wherever it is.
  * The content event's kind is text if the body has any, else reasoning, else tool call; its token count is the
@@ -131,6 +132,10 @@ final class JsonBodyDecoder implements StreamDecoder {
                     error.read(p);
                 } else if (name.equals("details") && depth == 1) {
                     readTgiDetails(p);
+                } else if (name.equals("input") && "content".equals(self)) {
+                    // Anthropic's tool_use block: the generated arguments are a JSON object, not a string.
+                    hasToolCall = true;
+                    p.skipChildren();
                 } else {
                     walkObject(p, name, depth + 1);
                 }

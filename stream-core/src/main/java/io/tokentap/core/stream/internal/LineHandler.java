@@ -5,4 +5,7 @@ interface LineHandler {
 
     /** @return false if the line could not be parsed (the decoder counts it as malformed) */
     boolean onLine(byte[] line, int len, long nanos);
+
+    /** The body has ended: release what the handler holds. */
+    void close();
 }

@@ -23,6 +23,7 @@ final class NdjsonDecoder implements StreamDecoder {
     @Override
     public void end(long nanos) {
         lines.finish(nanos);
+        handler.close();
     }
 
     @Override

@@ -17,6 +17,7 @@ import java.io.IOException;
 final class OllamaChunkHandler implements LineHandler {
 
     private final StreamEventSink sink;
+    private final ReusableJsonParser json = new ReusableJsonParser();
     private final boolean wantText;
     private final StringBuilder text = new StringBuilder();
     private final StringBuilder thinking = new StringBuilder();
@@ -47,12 +48,16 @@ final class OllamaChunkHandler implements LineHandler {
             text.setLength(0);
             thinking.setLength(0);
         }
-        try (JsonParser p = Json.parser(line, len)) {
+        try {
+            JsonParser p = json.begin(line, len);
             if (p.nextToken() != JsonToken.START_OBJECT) {
+                json.discard();
                 return false;
             }
             readObject(p, true);
+            json.end();
         } catch (IOException | RuntimeException e) {
+            json.discard();
             return false;
         }
         emit(nanos);
@@ -127,5 +132,10 @@ final class OllamaChunkHandler implements LineHandler {
         if (done) {
             sink.done(nanos);
         }
+    }
+
+    @Override
+    public void close() {
+        json.discard();
     }
 }

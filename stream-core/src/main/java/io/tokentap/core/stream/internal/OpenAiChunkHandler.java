@@ -2,11 +2,9 @@ package io.tokentap.core.stream.internal;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import io.tokentap.core.stream.ContentKind;
 import io.tokentap.core.stream.StreamEventSink;
 import io.tokentap.core.stream.Usage;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The {@code data:} payloads of OpenAI-compatible streams: chat.completions chunks ({@code choices[].delta} with
@@ -24,27 +22,20 @@ import java.nio.charset.StandardCharsets;
  */
 final class OpenAiChunkHandler implements SseEventHandler {
 
-    private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
     private static final EventTypes EVENT_TYPES = new EventTypes("error");
     private static final int EVENT_ERROR = 0;
 
     private final StreamEventSink sink;
-    private final boolean wantText;
-    private final StringBuilder text = new StringBuilder();
-    private final StringBuilder reasoning = new StringBuilder();
-    private final StringBuilder toolCall = new StringBuilder();
+    private final ReusableJsonParser json = new ReusableJsonParser();
+    private final ChunkContent content;
     private final ErrorFields error = new ErrorFields();
 
-    private boolean hasText;
-    private boolean hasReasoning;
-    private boolean hasToolCall;
-    private int tokens;
     private Usage usage;
     private boolean finalChunk;
 
     OpenAiChunkHandler(StreamEventSink sink) {
         this.sink = sink;
-        this.wantText = sink.wantsText();
+        this.content = new ChunkContent(sink.wantsText());
     }
 
     @Override
@@ -54,7 +45,7 @@ final class OpenAiChunkHandler implements SseEventHandler {
 
     @Override
     public boolean onEvent(int eventType, byte[] data, int len, long nanos) {
-        if (Json.isToken(data, len, DONE)) {
+        if (Json.isToken(data, len, Json.DONE)) {
             sink.done(nanos);
             return true;
         }
@@ -63,12 +54,16 @@ final class OpenAiChunkHandler implements SseEventHandler {
             return true;
         }
         reset();
-        try (JsonParser p = Json.parser(data, len)) {
+        try {
+            JsonParser p = json.begin(data, len);
             if (p.nextToken() != JsonToken.START_OBJECT) {
+                json.discard();
                 return nonJsonError(eventType, data, len, nanos);
             }
             readChunk(p);
+            json.end();
         } catch (IOException | RuntimeException e) {
+            json.discard();
             return nonJsonError(eventType, data, len, nanos);
         }
         emit(eventType, nanos);
@@ -84,18 +79,10 @@ final class OpenAiChunkHandler implements SseEventHandler {
     }
 
     private void reset() {
-        hasText = false;
-        hasReasoning = false;
-        hasToolCall = false;
-        tokens = 0;
+        content.reset();
         usage = null;
         finalChunk = false;
         error.reset();
-        if (wantText) {
-            text.setLength(0);
-            reasoning.setLength(0);
-            toolCall.setLength(0);
-        }
     }
 
     private void readChunk(JsonParser p) throws IOException {
@@ -106,8 +93,12 @@ final class OpenAiChunkHandler implements SseEventHandler {
             switch (name) {
                 case "choices" -> {
                     if (t == JsonToken.START_ARRAY) {
-                        while (p.nextToken() == JsonToken.START_OBJECT) {
-                            readChoice(p);
+                        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+                            if (t == JsonToken.START_OBJECT) {
+                                readChoice(p);
+                            } else {
+                                p.skipChildren();
+                            }
                         }
                     } else {
                         p.skipChildren();
@@ -145,8 +136,8 @@ final class OpenAiChunkHandler implements SseEventHandler {
                         p.skipChildren();
                     }
                 }
-                case "text" -> text(p); // legacy completions
-                case "logprobs" -> tokens += readLogprobs(p, t);
+                case "text" -> content.text(p); // legacy completions
+                case "logprobs" -> content.tokens += readLogprobs(p, t);
                 default -> p.skipChildren();
             }
         }
@@ -157,19 +148,23 @@ final class OpenAiChunkHandler implements SseEventHandler {
             String name = p.currentName();
             JsonToken t = p.nextToken();
             switch (name) {
-                case "content", "refusal" -> text(p);
-                case "reasoning_content", "reasoning" -> {
-                    if (Json.nonEmptyString(p)) {
-                        hasReasoning = true;
-                        if (wantText) {
-                            Json.appendText(p, reasoning);
-                        }
+                case "content" -> {
+                    if (t == JsonToken.START_ARRAY) {
+                        content.contentParts(p);
+                    } else {
+                        content.text(p);
                     }
                 }
+                case "refusal" -> content.text(p);
+                case "reasoning_content", "reasoning" -> content.reasoning(p);
                 case "tool_calls" -> {
                     if (t == JsonToken.START_ARRAY) {
-                        while (p.nextToken() == JsonToken.START_OBJECT) {
-                            readToolCall(p);
+                        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+                            if (t == JsonToken.START_OBJECT) {
+                                readToolCall(p);
+                            } else {
+                                p.skipChildren();
+                            }
                         }
                     } else {
                         p.skipChildren();
@@ -189,11 +184,8 @@ final class OpenAiChunkHandler implements SseEventHandler {
                     String field = p.currentName();
                     p.nextToken();
                     // The name (first chunk) and the argument fragments are both generated tokens.
-                    if ((field.equals("name") || field.equals("arguments")) && Json.nonEmptyString(p)) {
-                        hasToolCall = true;
-                        if (wantText && field.equals("arguments")) {
-                            Json.appendText(p, toolCall);
-                        }
+                    if (field.equals("name") || field.equals("arguments")) {
+                        content.toolCall(p, field.equals("arguments"));
                     } else {
                         p.skipChildren();
                     }
@@ -201,17 +193,6 @@ final class OpenAiChunkHandler implements SseEventHandler {
             } else {
                 p.skipChildren();
             }
-        }
-    }
-
-    private void text(JsonParser p) throws IOException {
-        if (Json.nonEmptyString(p)) {
-            hasText = true;
-            if (wantText) {
-                Json.appendText(p, text);
-            }
-        } else {
-            p.skipChildren();
         }
     }
 
@@ -234,71 +215,29 @@ final class OpenAiChunkHandler implements SseEventHandler {
         return n;
     }
 
-    /** TGI: {@code "token": {"id":..,"text":"..","logprob":..,"special":false}}, one token per event. */
     private void readTgiToken(JsonParser p, JsonToken t) throws IOException {
         if (t != JsonToken.START_OBJECT) {
             p.skipChildren();
             return;
         }
-        boolean special = false;
-        int mark = wantText ? text.length() : 0;
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String name = p.currentName();
-            JsonToken v = p.nextToken();
-            if (name.equals("text") && v == JsonToken.VALUE_STRING) {
-                if (wantText) {
-                    Json.appendText(p, text);
-                }
-            } else if (name.equals("special")) {
-                special = v == JsonToken.VALUE_TRUE;
-            } else {
-                p.skipChildren();
-            }
-        }
-        if (special && wantText) {
-            text.setLength(mark); // e.g. "</s>": a generated token, but not text
-        }
-        hasText = true;
-        tokens += 1;
+        TgiEvents.readToken(p, content.textBuffer());
+        content.tgiToken();
     }
 
-    /** TGI's last event: {@code "details": {"finish_reason":..,"generated_tokens":n,"input_length":m,..}}. */
     private void readTgiDetails(JsonParser p, JsonToken t) throws IOException {
         if (t != JsonToken.START_OBJECT) {
             p.skipChildren();
             return;
         }
         finalChunk = true;
-        long generated = Usage.UNKNOWN;
-        long input = Usage.UNKNOWN;
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String name = p.currentName();
-            p.nextToken();
-            switch (name) {
-                case "generated_tokens" -> generated = Json.count(p);
-                case "input_length" -> input = Json.count(p);
-                default -> p.skipChildren();
-            }
-        }
-        if (generated != Usage.UNKNOWN || input != Usage.UNKNOWN) {
-            usage = new Usage(input, generated, Usage.UNKNOWN, Usage.UNKNOWN);
+        Usage u = TgiEvents.readDetails(p);
+        if (u != null) {
+            usage = u;
         }
     }
 
     private void emit(int eventType, long nanos) {
-        boolean primary = false;
-        if (hasReasoning) {
-            sink.content(nanos, ContentKind.REASONING, 0, wantText ? reasoning.toString() : null);
-            primary = true;
-        }
-        if (hasText) {
-            sink.content(nanos, ContentKind.TEXT, tokens, wantText ? text.toString() : null);
-            primary = true;
-        }
-        if (hasToolCall) {
-            sink.content(nanos, ContentKind.TOOL_CALL, hasText ? 0 : tokens, wantText ? toolCall.toString() : null);
-            primary = true;
-        }
+        boolean primary = content.emit(sink, nanos);
         if (!primary && !error.present && !finalChunk && eventType != EVENT_ERROR) {
             sink.empty(nanos);
         }
@@ -313,5 +252,10 @@ final class OpenAiChunkHandler implements SseEventHandler {
         if (finalChunk) {
             sink.done(nanos);
         }
+    }
+
+    @Override
+    public void close() {
+        json.discard();
     }
 }

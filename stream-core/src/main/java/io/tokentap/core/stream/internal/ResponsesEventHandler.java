@@ -36,6 +36,7 @@ final class ResponsesEventHandler implements SseEventHandler {
     private static final int ERROR = 10;
 
     private final StreamEventSink sink;
+    private final ReusableJsonParser json = new ReusableJsonParser();
     private final boolean wantText;
     private final StringBuilder delta = new StringBuilder();
     private final ErrorFields error = new ErrorFields();
@@ -68,17 +69,26 @@ final class ResponsesEventHandler implements SseEventHandler {
         if (wantText) {
             delta.setLength(0);
         }
+        if (Json.isToken(data, len, Json.DONE)) {
+            // Not sent by these APIs, but by some compatible servers and gateways after the real end marker.
+            sink.done(nanos);
+            return true;
+        }
         if (Json.isBlank(data, len)) {
             type = eventType;
             emit(nanos);
             return true;
         }
-        try (JsonParser p = Json.parser(data, len)) {
+        try {
+            JsonParser p = json.begin(data, len);
             if (p.nextToken() != JsonToken.START_OBJECT) {
+                json.discard();
                 return nonJson(eventType, data, len, nanos);
             }
             readEvent(p);
+            json.end();
         } catch (IOException | RuntimeException e) {
+            json.discard();
             return nonJson(eventType, data, len, nanos);
         }
         if (type == EventTypes.NONE) {
@@ -169,5 +179,10 @@ final class ResponsesEventHandler implements SseEventHandler {
         if (isDone) {
             sink.done(nanos);
         }
+    }
+
+    @Override
+    public void close() {
+        json.discard();
     }
 }

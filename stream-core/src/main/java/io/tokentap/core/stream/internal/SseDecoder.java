@@ -10,6 +10,8 @@ import io.tokentap.core.stream.StreamDecoder;
  * blank line dispatches the event, and an event without data is not dispatched. The API-specific meaning of each
  * event is left to an {@link SseEventHandler}.
  *
+ * <p>A UTF-8 byte order mark at the start of the stream is ignored, as the standard says.
+ *
  * <p>Departures from the standard, for measuring rather than rendering: an event still pending when the body ends
  * is dispatched (a server that drops the connection after its last {@code data:} line still reports its usage),
  * and a line with an unknown field name is counted as malformed (the standard ignores it silently).
@@ -34,6 +36,7 @@ final class SseDecoder implements StreamDecoder {
     private boolean hasData;
     private boolean dataOverflow;
     private int eventType = EventTypes.NONE;
+    private boolean firstLine = true;
     private long malformed;
 
     SseDecoder(SseEventHandler handler, int maxLineBytes) {
@@ -53,6 +56,7 @@ final class SseDecoder implements StreamDecoder {
     public void end(long nanos) {
         lines.finish(nanos);
         dispatch(nanos);
+        handler.close();
     }
 
     @Override
@@ -61,25 +65,33 @@ final class SseDecoder implements StreamDecoder {
     }
 
     private void line(byte[] line, int len, long nanos) {
-        if (len == 0) {
+        int off = 0;
+        if (firstLine) {
+            firstLine = false;
+            // The standard has a UTF-8 byte order mark at the start of the stream ignored.
+            if (len >= 3 && line[0] == (byte) 0xEF && line[1] == (byte) 0xBB && line[2] == (byte) 0xBF) {
+                off = 3;
+            }
+        }
+        if (len == off) {
             dispatch(nanos);
             return;
         }
-        if (line[0] == ':') {
+        if (line[off] == ':') {
             return; // comment, often a keep-alive
         }
-        int colon = indexOf(line, len, (byte) ':');
-        int nameLen = colon < 0 ? len : colon;
+        int colon = indexOf(line, off, len, (byte) ':');
+        int nameEnd = colon < 0 ? len : colon;
         int valueOff = colon < 0 ? len : colon + 1;
         if (valueOff < len && line[valueOff] == ' ') {
             valueOff++;
         }
         int valueLen = len - valueOff;
-        if (same(line, nameLen, DATA)) {
+        if (same(line, off, nameEnd, DATA)) {
             appendData(line, valueOff, valueLen);
-        } else if (same(line, nameLen, EVENT)) {
+        } else if (same(line, off, nameEnd, EVENT)) {
             eventType = valueLen == 0 ? EventTypes.NONE : eventTypes.match(line, valueOff, valueLen);
-        } else if (!same(line, nameLen, ID) && !same(line, nameLen, RETRY)) {
+        } else if (!same(line, off, nameEnd, ID) && !same(line, off, nameEnd, RETRY)) {
             malformed++;
         }
     }
@@ -128,8 +140,8 @@ final class SseDecoder implements StreamDecoder {
         }
     }
 
-    private static int indexOf(byte[] b, int len, byte c) {
-        for (int i = 0; i < len; i++) {
+    private static int indexOf(byte[] b, int from, int len, byte c) {
+        for (int i = from; i < len; i++) {
             if (b[i] == c) {
                 return i;
             }
@@ -137,12 +149,12 @@ final class SseDecoder implements StreamDecoder {
         return -1;
     }
 
-    private static boolean same(byte[] line, int len, byte[] name) {
-        if (len != name.length) {
+    private static boolean same(byte[] line, int from, int to, byte[] name) {
+        if (to - from != name.length) {
             return false;
         }
-        for (int i = 0; i < len; i++) {
-            if (line[i] != name[i]) {
+        for (int i = 0; i < name.length; i++) {
+            if (line[from + i] != name[i]) {
                 return false;
             }
         }

@@ -15,4 +15,7 @@ interface SseEventHandler {
      * @return false if the data could not be parsed (the decoder counts it as malformed)
      */
     boolean onEvent(int eventType, byte[] data, int len, long nanos);
+
+    /** The body has ended: release what the handler holds (its JSON parser's buffers go back to Jackson's pool). */
+    void close();
 }
