@@ -1,7 +1,7 @@
 package io.tokentap.loadgen;
 
 import io.tokentap.loadgen.plan.ClientSpec;
-import io.tokentap.loadgen.plan.Slo;
+import io.tokentap.core.timeline.Slo;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -6,7 +6,7 @@ import io.tokentap.loadgen.plan.ClientSpec;
 import io.tokentap.loadgen.plan.LoadModel;
 import io.tokentap.loadgen.plan.Plan;
 import io.tokentap.loadgen.plan.PlanParser;
-import io.tokentap.loadgen.plan.Slo;
+import io.tokentap.core.timeline.Slo;
 import io.tokentap.loadgen.plan.StageSpec;
 import io.tokentap.loadgen.schedule.ArrivalProcess;
 import io.tokentap.loadgen.schedule.LoadProfile;

@@ -118,7 +118,7 @@ public final class RunCommand implements Callable<Integer> {
             }
             // The running requests get up to 30 s after the stage to finish; then the run's hard limit cuts them.
             p = new Plan("single stage", List.of(stage), d.plusSeconds(30), PlanParser.DEFAULT_MAX_REQUESTS, options.seed,
-                    io.tokentap.loadgen.plan.Slo.NONE, io.tokentap.loadgen.plan.ClientSpec.DEFAULT, null, null);
+                    io.tokentap.core.timeline.Slo.NONE, io.tokentap.loadgen.plan.ClientSpec.DEFAULT, null, null);
         }
         long requests = options.requests != null ? options.requests : p.maxRequests();
         return p.with(p.maxDuration(), requests, p.workload(), p.model(), options.client(p.client()), options.slo(p.slo()));

@@ -1,5 +1,6 @@
 package io.tokentap.loadgen.plan;
 
+import io.tokentap.core.timeline.Slo;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -1,5 +1,6 @@
 package io.tokentap.loadgen.plan;
 
+import io.tokentap.core.timeline.Slo;
 import io.tokentap.loadgen.config.YamlNode;
 import io.tokentap.loadgen.schedule.ArrivalProcess;
 import io.tokentap.loadgen.schedule.LoadProfile;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tokentap.loadgen.config.Durations;
-import io.tokentap.loadgen.plan.Slo;
+import io.tokentap.core.timeline.Slo;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package io.tokentap.loadgen.result;
 
-import io.tokentap.loadgen.plan.Slo;
+import io.tokentap.core.timeline.Slo;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.tokentap.loadgen.result;
 
 import io.tokentap.core.timeline.RequestTimeline;
-import io.tokentap.loadgen.plan.Slo;
+import io.tokentap.core.timeline.Slo;
 import java.util.EnumMap;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
@@ -173,7 +173,8 @@ public final class StageRecorder {
         if (outcome == RequestOutcome.OK) {
             record(LoadMetric.TPOT, t.tpotNanos());
             record(LoadMetric.E2E, t.e2eNanos());
-            if (slo.met(ttft, t.tpotNanos(), t.e2eNanos(), t.maxStallNanos())) {
+            // The one goodput definition, shared with the proxy (stream-core's Slo).
+            if (slo.isMetBy(t)) {
                 good.increment();
             }
         }

@@ -9,7 +9,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.tokentap.loadgen.plan.ClientSpec;
-import io.tokentap.loadgen.plan.Slo;
+import io.tokentap.core.timeline.Slo;
 import io.tokentap.loadgen.plan.StageSpec;
 import io.tokentap.loadgen.result.LoadMetric;
 import io.tokentap.loadgen.result.RequestOutcome;

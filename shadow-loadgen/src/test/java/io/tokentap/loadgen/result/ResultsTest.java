@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tokentap.core.stream.ContentKind;
 import io.tokentap.core.stream.Usage;
 import io.tokentap.core.timeline.RequestTimeline;
-import io.tokentap.loadgen.plan.Slo;
+import io.tokentap.core.timeline.Slo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -12,7 +12,7 @@ import io.tokentap.loadgen.exec.RequestBodies;
 import io.tokentap.loadgen.exec.Target;
 import io.tokentap.loadgen.plan.ClientSpec;
 import io.tokentap.loadgen.plan.Plan;
-import io.tokentap.loadgen.plan.Slo;
+import io.tokentap.core.timeline.Slo;
 import io.tokentap.loadgen.plan.StageSpec;
 import io.tokentap.loadgen.result.RequestOutcome;
 import io.tokentap.loadgen.result.ResultsJson;
