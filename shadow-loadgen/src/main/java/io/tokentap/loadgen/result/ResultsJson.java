@@ -239,7 +239,8 @@ public final class ResultsJson {
         }
         s.addChainsIncomplete(chains.path("incomplete").asLong(0));
         for (Map.Entry<String, JsonNode> e : n.path("classes").properties()) {
-            s.classes().put(e.getKey(), readStage(e.getValue()));
+            StageStats c = readStage(e.getValue());
+            s.classes().put(e.getKey(), c);
         }
         return s;
     }

@@ -76,8 +76,10 @@ public final class StageStats {
         return durationSeconds;
     }
 
+    /** Sets the stage's length, and its classes' (they ran over the same time). */
     public void durationSeconds(double s) {
         this.durationSeconds = s;
+        classes.values().forEach(c -> c.durationSeconds(s));
     }
 
     public Histogram histogram(LoadMetric m) {

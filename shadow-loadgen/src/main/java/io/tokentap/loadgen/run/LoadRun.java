@@ -226,6 +226,8 @@ public final class LoadRun {
         }
         drainAll();
         for (StageStats s : result.stages()) {
+            // Classes first seen after the stage ended get its length too.
+            s.durationSeconds(s.durationSeconds());
             ClientCheck.DEFAULT.apply(s);
         }
         result.stopped(partial || interrupted.getCount() == 0, interrupted.getCount() == 0 ? "interrupted" : stopReason);

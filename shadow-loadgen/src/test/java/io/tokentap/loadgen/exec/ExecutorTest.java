@@ -229,6 +229,7 @@ class ExecutorTest {
         assertThat(s.classes()).containsOnlyKeys("router", "generate");
         assertThat(s.classes().get("router").count(RequestOutcome.OK)).isEqualTo(10);
         assertThat(s.classes().get("generate").outputTokens()).isEqualTo(100);
+        assertThat(s.classes().get("generate").outputTokensPerSecond()).isEqualTo(100 / s.durationSeconds());
         // Ten chains of router (7 input + 5 output, as the upstream reports) and generate (7 + 10).
         assertThat(s.chainTokens().getTotalCount()).isEqualTo(10);
         assertThat(s.chainTokens().getMaxValue()).isEqualTo(29);
