@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
             CommandLine.HelpCommand.class,
             io.tokentap.proxy.ProxyCommand.class,
             io.tokentap.sim.SimCommand.class,
+            io.tokentap.loadgen.RunCommand.class,
+            io.tokentap.loadgen.ReplayCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -1,0 +1,203 @@
+package io.tokentap.loadgen.result;
+
+import io.tokentap.core.timeline.RequestTimeline;
+import io.tokentap.core.timeline.Slo;
+import java.util.EnumMap;
+import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Records one stage's requests from any thread (the executor's event loops) without locks: HdrHistogram
+ * {@link Recorder}s and {@link LongAdder}s. One reporting thread drains it each interval with
+ * {@link #drain(IntervalSink)}, which hands the interval histograms to the interval log and adds them to the stage's
+ * {@link StageStats}.
+ */
+public final class StageRecorder {
+
+    /** Receives each drained interval histogram. */
+    @FunctionalInterface
+    public interface IntervalSink {
+        void interval(LoadMetric metric, Histogram interval);
+    }
+
+    private final StageStats stats;
+    private final Slo slo;
+    private final EnumMap<LoadMetric, Recorder> recorders = new EnumMap<>(LoadMetric.class);
+    private final EnumMap<LoadMetric, Histogram> recycled = new EnumMap<>(LoadMetric.class);
+    private final LongAdder[] outcomes = new LongAdder[RequestOutcome.values().length];
+    private final LongAdder inputTokens = new LongAdder();
+    private final LongAdder outputTokens = new LongAdder();
+    private final LongAdder cachedTokens = new LongAdder();
+    private final LongAdder good = new LongAdder();
+    private final LongAdder inFlight = new LongAdder();
+    private final boolean isClass;
+    private final java.util.concurrent.ConcurrentHashMap<String, StageRecorder> classes =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private final Recorder chainTokens = new Recorder(1, 1_000_000_000L, 3);
+    private Histogram recycledChain;
+    private final LongAdder chainsIncomplete = new LongAdder();
+
+    public StageRecorder(StageStats stats, Slo slo) {
+        this(stats, slo, false);
+    }
+
+    private StageRecorder(StageStats stats, Slo slo, boolean isClass) {
+        this.isClass = isClass;
+        this.stats = stats;
+        this.slo = slo;
+        for (LoadMetric m : LoadMetric.values()) {
+            recorders.put(m, new Recorder(1, StageStats.HIGHEST_MICROS, 3));
+        }
+        for (int i = 0; i < outcomes.length; i++) {
+            outcomes[i] = new LongAdder();
+        }
+    }
+
+    public StageStats stats() {
+        return stats;
+    }
+
+    private static long micros(long nanos) {
+        return Math.max(1, Math.min(StageStats.HIGHEST_MICROS, (nanos + 500) / 1000));
+    }
+
+    /** Records a value in nanoseconds. */
+    public void record(LoadMetric m, long nanos) {
+        if (nanos >= 0) {
+            recorders.get(m).recordValue(micros(nanos));
+        }
+    }
+
+    /** The recorder of one workload class (created on first use; classes are bounded by the workload). */
+    private StageRecorder child(String label) {
+        return classes.computeIfAbsent(label, l -> {
+            StageStats cs = new StageStats(l, stats.type(), stats.load(), stats.level());
+            synchronized (this) {
+                stats.classes().put(l, cs);
+            }
+            return new StageRecorder(cs, slo, true);
+        });
+    }
+
+    /** Records each inter-token gap into the stage and the request's class. */
+    public RequestTimeline.IntervalListener intervalListener(String label) {
+        RequestTimeline.IntervalListener mine = intervalListener();
+        if (isClass || label == null) {
+            return mine;
+        }
+        RequestTimeline.IntervalListener theirs = child(label).intervalListener();
+        return (gap, tokens) -> {
+            mine.interTokenLatency(gap, tokens);
+            theirs.interTokenLatency(gap, tokens);
+        };
+    }
+
+    /** A request of class {@code label} ended: recorded for the stage and for its class. */
+    public void finished(RequestTimeline t, long actualSendNanos, RequestOutcome outcome, String label) {
+        finished(t, actualSendNanos, outcome);
+        if (!isClass && label != null) {
+            StageRecorder c = child(label);
+            c.inFlight.increment();
+            c.finished(t, actualSendNanos, outcome);
+        }
+    }
+
+    /**
+     * A session or pipeline request ended: its first call's intended start, its last call's end, the tokens of all
+     * its calls, and whether every call succeeded (only complete ones are recorded; the others are counted).
+     */
+    public void chainEnded(long startNanos, long endNanos, long totalTokens, boolean complete) {
+        if (!complete) {
+            chainsIncomplete.increment();
+            return;
+        }
+        record(LoadMetric.CHAIN_E2E, endNanos - startNanos);
+        chainTokens.recordValue(Math.max(1, Math.min(1_000_000_000L, totalTokens)));
+    }
+
+    /** Records each inter-token gap as the per-event ITL and the per-token ITL. */
+    public RequestTimeline.IntervalListener intervalListener() {
+        return (gapNanos, tokens) -> {
+            record(LoadMetric.ITL, gapNanos);
+            record(LoadMetric.ITL_PER_TOKEN, gapNanos / Math.max(1, tokens));
+        };
+    }
+
+    /**
+     * A request was handed to a connection {@code lagNanos} after its intended time. This lag is the client's own
+     * lateness (timer and dispatch); waiting for a free connection comes later and shows in TTFT instead.
+     */
+    public void dispatched(long lagNanos) {
+        inFlight.increment();
+        record(LoadMetric.SCHEDULE_LAG, lagNanos);
+    }
+
+    /** A request could not be sent at all. */
+    public void dropped() {
+        inFlight.decrement();
+        outcomes[RequestOutcome.DROPPED.ordinal()].increment();
+    }
+
+    /** Requests sent and not finished yet. */
+    public long inFlight() {
+        return inFlight.sum();
+    }
+
+    /**
+     * A request ended. Latency figures are recorded for requests that completed or were cancelled by the client's
+     * own behaviour; failed requests are only counted.
+     *
+     * @param actualSendNanos when the request was really written (its timeline starts at the intended time)
+     */
+    public void finished(RequestTimeline t, long actualSendNanos, RequestOutcome outcome) {
+        inFlight.decrement();
+        outcomes[outcome.ordinal()].increment();
+        var usage = t.usage();
+        if (usage.inputTokens() > 0) {
+            inputTokens.add(usage.inputTokens());
+        }
+        if (usage.cachedTokens() > 0) {
+            cachedTokens.add(usage.cachedTokens());
+        }
+        outputTokens.add(t.outputTokens());
+        if (outcome != RequestOutcome.OK && outcome != RequestOutcome.CLIENT_CANCEL) {
+            return;
+        }
+        long ttft = t.ttftNanos();
+        record(LoadMetric.TTFT, ttft);
+        if (t.firstTokenNanos() != RequestTimeline.UNDEFINED) {
+            record(LoadMetric.SERVICE_TTFT, t.firstTokenNanos() - actualSendNanos);
+        }
+        record(LoadMetric.MAX_STALL, t.maxStallNanos());
+        if (outcome == RequestOutcome.OK) {
+            record(LoadMetric.TPOT, t.tpotNanos());
+            record(LoadMetric.E2E, t.e2eNanos());
+            // The one goodput definition, shared with the proxy (stream-core's Slo).
+            if (slo.isMetBy(t)) {
+                good.increment();
+            }
+        }
+    }
+
+    /** Moves everything recorded since the last drain into the stage's stats, passing interval histograms on. */
+    public synchronized void drain(IntervalSink sink) {
+        for (LoadMetric m : LoadMetric.values()) {
+            Histogram h = recorders.get(m).getIntervalHistogram(recycled.get(m));
+            sink.interval(m, h);
+            stats.histogram(m).add(h);
+            recycled.put(m, h);
+        }
+        for (RequestOutcome o : RequestOutcome.values()) {
+            stats.addCount(o, outcomes[o.ordinal()].sumThenReset());
+        }
+        stats.addTokens(inputTokens.sumThenReset(), outputTokens.sumThenReset(), cachedTokens.sumThenReset());
+        stats.addGood(good.sumThenReset());
+        recycledChain = chainTokens.getIntervalHistogram(recycledChain);
+        stats.chainTokens().add(recycledChain);
+        stats.addChainsIncomplete(chainsIncomplete.sumThenReset());
+        for (StageRecorder c : classes.values()) {
+            c.drain((m, h) -> { });
+        }
+    }
+}
