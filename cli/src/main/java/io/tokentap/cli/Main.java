@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
         description = "Finds and guards the breaking point of LLM inference services.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            io.tokentap.loadgen.compare.CompareCommand.class,
+            io.tokentap.loadgen.report.ReportCommand.class,
         })
 public final class Main implements Runnable {
 
