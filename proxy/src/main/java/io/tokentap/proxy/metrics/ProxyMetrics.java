@@ -28,6 +28,14 @@ public interface ProxyMetrics {
     default void requestFinished(String route, String model, RequestTimeline timeline) { }
 
     /**
+     * As {@link #requestFinished(String, String, RequestTimeline)}, for a request of a known tenant. The tenant id is
+     * raw; an implementation that labels by tenant hashes it and caps the number of tenants.
+     */
+    default void requestFinished(String route, String model, String tenant, RequestTimeline timeline) {
+        requestFinished(route, model, timeline);
+    }
+
+    /**
      * A request was answered by tokentap itself without reaching the upstream.
      *
      * @param reason a bounded reason: {@code rate}, {@code tokens}, {@code concurrency}, {@code shed}, {@code circuit_open}
