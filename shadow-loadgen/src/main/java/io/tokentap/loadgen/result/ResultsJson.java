@@ -1,0 +1,199 @@
+package io.tokentap.loadgen.result;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tokentap.loadgen.config.Durations;
+import io.tokentap.loadgen.plan.Slo;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.zip.DataFormatException;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Writes and reads {@code results.json}. Schema {@value #SCHEMA} version {@value #VERSION} (see docs/loadgen.md):
+ * per stage and for the run, the summary figures a reader wants (percentiles in ms, rates, error shares) and the
+ * exact data they came from: counters by outcome, token sums, duration, and each histogram's compressed
+ * HdrHistogram encoding in base64 (values in µs), so shard results can be merged exactly. Reading uses only the exact
+ * data; summaries are recomputed.
+ */
+public final class ResultsJson {
+
+    public static final String SCHEMA = "tokentap.loadgen.results";
+    public static final int VERSION = 1;
+    private static final double[] PERCENTILES = {50, 90, 95, 99, 99.9};
+
+    private final ObjectMapper mapper;
+
+    public ResultsJson(ObjectMapper mapper) {
+        this.mapper = mapper;
+    }
+
+    public void write(RunResult r, Path file) throws IOException {
+        mapper.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), toJson(r));
+    }
+
+    public ObjectNode toJson(RunResult r) {
+        ObjectNode root = mapper.createObjectNode();
+        root.put("schema", SCHEMA);
+        root.put("version", VERSION);
+        root.put("histogram_unit", "microseconds");
+        root.put("partial", r.partial());
+        root.put("stop_reason", r.stopReason());
+        ObjectNode info = root.putObject("info");
+        r.info().forEach(info::put);
+        ObjectNode slo = root.putObject("slo");
+        putDuration(slo, "ttft", r.slo().ttft());
+        putDuration(slo, "tpot", r.slo().tpot());
+        putDuration(slo, "e2e", r.slo().e2e());
+        putDuration(slo, "max_stall", r.slo().maxStall());
+        var stages = root.putArray("stages");
+        for (StageStats s : r.stages()) {
+            stages.add(stage(s));
+        }
+        root.set("run", stage(r.total()));
+        return root;
+    }
+
+    private static void putDuration(ObjectNode n, String k, Duration d) {
+        if (d != null) {
+            n.put(k, Durations.format(d));
+        }
+    }
+
+    private ObjectNode stage(StageStats s) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("name", s.name());
+        n.put("type", s.type());
+        n.put("load", s.load());
+        n.put("duration_s", s.durationSeconds());
+        n.put("client_bound", s.clientBound());
+        if (s.clientBound()) {
+            n.put("client_bound_reason", s.clientBoundReason());
+        }
+        n.put("requests", s.requests());
+        ObjectNode counts = n.putObject("outcomes");
+        for (RequestOutcome o : RequestOutcome.values()) {
+            counts.put(o.key(), s.count(o));
+        }
+        ObjectNode tokens = n.putObject("tokens");
+        tokens.put("input", s.inputTokens());
+        tokens.put("output", s.outputTokens());
+        tokens.put("cached", s.cachedTokens());
+        n.put("good_requests", s.goodRequests());
+        ObjectNode summary = n.putObject("summary");
+        summary.put("requests_per_s", round(s.requestsPerSecond()));
+        summary.put("output_tokens_per_s", round(s.outputTokensPerSecond()));
+        summary.put("goodput_per_s", round(s.goodputPerSecond()));
+        summary.put("goodput_pct", round(s.goodputPercent()));
+        summary.put("error_pct", round(s.errorPercent()));
+        summary.put("ttft_p99_p50", round(s.tailRatio(LoadMetric.TTFT)));
+        summary.put("e2e_p99_p50", round(s.tailRatio(LoadMetric.E2E)));
+        for (LoadMetric m : LoadMetric.values()) {
+            Histogram h = s.histogram(m);
+            ObjectNode ms = summary.putObject(m.key() + "_ms");
+            ms.put("count", h.getTotalCount());
+            if (h.getTotalCount() > 0) {
+                ms.put("mean", round(h.getMean() / 1000));
+                for (double p : PERCENTILES) {
+                    ms.put("p" + (p == Math.rint(p) ? Long.toString((long) p) : Double.toString(p)), round(h.getValueAtPercentile(p) / 1000.0));
+                }
+                ms.put("max", round(h.getMaxValue() / 1000.0));
+            }
+        }
+        if (!s.server().isEmpty()) {
+            ObjectNode server = n.putObject("server");
+            s.server().forEach(server::put);
+        }
+        ObjectNode hist = n.putObject("histograms");
+        for (LoadMetric m : LoadMetric.values()) {
+            hist.put(m.key(), encode(s.histogram(m)));
+        }
+        return n;
+    }
+
+    private static double round(double v) {
+        if (Double.isNaN(v) || Double.isInfinite(v)) {
+            return 0;
+        }
+        return Math.round(v * 1000) / 1000.0;
+    }
+
+    /** A histogram's compressed encoding in base64. */
+    public static String encode(Histogram h) {
+        ByteBuffer buf = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+        int len = h.encodeIntoCompressedByteBuffer(buf);
+        byte[] bytes = new byte[len];
+        buf.flip();
+        buf.get(bytes);
+        return Base64.getEncoder().encodeToString(bytes);
+    }
+
+    public static Histogram decode(String base64) {
+        try {
+            return Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(Base64.getDecoder().decode(base64)), 1);
+        } catch (DataFormatException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("not a compressed HdrHistogram: " + e.getMessage(), e);
+        }
+    }
+
+    public RunResult read(Path file) throws IOException {
+        return fromJson(mapper.readTree(file.toFile()));
+    }
+
+    public RunResult fromJson(JsonNode root) {
+        if (!SCHEMA.equals(root.path("schema").asText())) {
+            throw new IllegalArgumentException("schema: '" + root.path("schema").asText() + "' (expected: " + SCHEMA + ")");
+        }
+        int v = root.path("version").asInt(-1);
+        if (v < 1 || v > VERSION) {
+            throw new IllegalArgumentException("version: " + v + " (expected: 1.." + VERSION + ")");
+        }
+        RunResult r = new RunResult();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.path("info").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            r.info().put(e.getKey(), e.getValue().asText());
+        }
+        JsonNode slo = root.path("slo");
+        r.slo(new Slo(dur(slo, "ttft"), dur(slo, "tpot"), dur(slo, "e2e"), dur(slo, "max_stall")));
+        r.stopped(root.path("partial").asBoolean(), root.path("stop_reason").asText(""));
+        for (JsonNode s : root.path("stages")) {
+            r.stages().add(readStage(s));
+        }
+        return r;
+    }
+
+    private static Duration dur(JsonNode n, String k) {
+        return n.hasNonNull(k) ? Durations.parse(n.get(k).asText()) : null;
+    }
+
+    private static StageStats readStage(JsonNode n) {
+        StageStats s = new StageStats(n.path("name").asText(), n.path("type").asText(), n.path("load").asText());
+        s.durationSeconds(n.path("duration_s").asDouble());
+        s.clientBound(n.path("client_bound").asBoolean(), n.path("client_bound_reason").asText(""));
+        for (RequestOutcome o : RequestOutcome.values()) {
+            s.addCount(o, n.path("outcomes").path(o.key()).asLong());
+        }
+        JsonNode t = n.path("tokens");
+        s.addTokens(t.path("input").asLong(), t.path("output").asLong(), t.path("cached").asLong());
+        s.addGood(n.path("good_requests").asLong());
+        for (LoadMetric m : LoadMetric.values()) {
+            JsonNode h = n.path("histograms").get(m.key());
+            if (h != null) {
+                s.histogram(m).add(decode(h.asText()));
+            }
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = n.path("server").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            s.server().put(e.getKey(), e.getValue().asDouble());
+        }
+        return s;
+    }
+}

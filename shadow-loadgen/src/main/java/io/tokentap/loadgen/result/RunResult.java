@@ -1,0 +1,88 @@
+package io.tokentap.loadgen.result;
+
+import io.tokentap.loadgen.plan.Slo;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A run's results: its stages in order, and the run as a whole (all stages added). {@code partial} is set when the
+ * run was stopped early (Ctrl-C, a limit).
+ */
+public final class RunResult {
+
+    private final Map<String, String> info = new LinkedHashMap<>();
+    private final List<StageStats> stages = new ArrayList<>();
+    private Slo slo = Slo.NONE;
+    private boolean partial;
+    private String stopReason = "";
+
+    /** Free-form facts about the run: target, plan, workload, start time. */
+    public Map<String, String> info() {
+        return info;
+    }
+
+    public List<StageStats> stages() {
+        return stages;
+    }
+
+    public Slo slo() {
+        return slo;
+    }
+
+    public void slo(Slo s) {
+        this.slo = s;
+    }
+
+    public boolean partial() {
+        return partial;
+    }
+
+    public String stopReason() {
+        return stopReason;
+    }
+
+    public void stopped(boolean partial, String reason) {
+        this.partial = partial;
+        this.stopReason = reason == null ? "" : reason;
+    }
+
+    /** All stages added up, one after another. */
+    public StageStats total() {
+        StageStats t = new StageStats("total", "run", stages.size() == 1 ? stages.get(0).load() : "");
+        for (StageStats s : stages) {
+            t.add(s, false);
+        }
+        return t;
+    }
+
+    /**
+     * Merges results of shards that ran side by side (a distributed run): stage {@code i} of every shard is added to
+     * stage {@code i}. Histograms add exactly; throughput adds because durations overlap.
+     */
+    public static RunResult mergeShards(List<RunResult> shards) {
+        if (shards.isEmpty()) {
+            throw new IllegalArgumentException("no results to merge");
+        }
+        RunResult out = new RunResult();
+        RunResult first = shards.get(0);
+        out.info.putAll(first.info);
+        out.info.put("shards", Integer.toString(shards.size()));
+        out.slo = first.slo;
+        for (int i = 0; i < first.stages.size(); i++) {
+            StageStats f = first.stages.get(i);
+            StageStats merged = new StageStats(f.name(), f.type(), f.load());
+            for (RunResult r : shards) {
+                if (r.stages.size() != first.stages.size()) {
+                    throw new IllegalArgumentException("shards ran different plans: " + r.stages.size() + " stages vs "
+                            + first.stages.size());
+                }
+                merged.add(r.stages.get(i), true);
+            }
+            out.stages.add(merged);
+        }
+        out.partial = shards.stream().anyMatch(RunResult::partial);
+        return out;
+    }
+}

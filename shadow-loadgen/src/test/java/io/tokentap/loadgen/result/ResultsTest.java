@@ -1,0 +1,158 @@
+package io.tokentap.loadgen.result;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tokentap.core.stream.ContentKind;
+import io.tokentap.core.stream.Usage;
+import io.tokentap.core.timeline.RequestTimeline;
+import io.tokentap.loadgen.plan.Slo;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import org.HdrHistogram.Histogram;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(30)
+class ResultsTest {
+
+    static final ObjectMapper MAPPER = new ObjectMapper();
+    static final long MS = 1_000_000L;
+
+    @TempDir
+    Path dir;
+
+    /** A stage with {@code n} requests: TTFT spread by the seed, 10 tokens 20 ms apart, a few failures. */
+    private static StageStats stage(String name, int n, long seed, Slo slo) {
+        StageRecorder rec = new StageRecorder(new StageStats(name, "sustained", "c=4"), slo);
+        Random r = new Random(seed);
+        for (int i = 0; i < n; i++) {
+            long start = 1_000 * MS * i;
+            RequestTimeline t = new RequestTimeline(start, rec.intervalListener());
+            rec.sent(r.nextInt(200) * 1000L);
+            long ttft = (50 + r.nextInt(400)) * MS;
+            for (int k = 0; k < 10; k++) {
+                t.content(start + ttft + k * 20 * MS, ContentKind.TEXT, 0, null);
+            }
+            t.usage(start, new Usage(100, 10, 20, Usage.UNKNOWN));
+            t.end(start + ttft + 200 * MS, io.tokentap.core.stream.Outcome.OK);
+            RequestOutcome o = i % 10 == 9 ? RequestOutcome.RATE_LIMITED : RequestOutcome.OK;
+            rec.finished(t, start, o);
+        }
+        rec.drain((m, h) -> { });
+        rec.stats().durationSeconds(10);
+        return rec.stats();
+    }
+
+    @Test
+    void recorderAppliesTheMetricDefinitionsAndSlos() {
+        StageStats s = stage("a", 100, 1, new Slo(Duration.ofMillis(250), null, null, Duration.ofMillis(30)));
+        assertThat(s.requests()).isEqualTo(100);
+        assertThat(s.count(RequestOutcome.RATE_LIMITED)).isEqualTo(10);
+        assertThat(s.histogram(LoadMetric.TTFT).getTotalCount()).isEqualTo(90);
+        assertThat(s.histogram(LoadMetric.ITL).getTotalCount()).isEqualTo(900);
+        assertThat(s.millis(LoadMetric.ITL, 50)).isCloseTo(20, within(0.05));
+        assertThat(s.millis(LoadMetric.TPOT, 50)).isCloseTo(20, within(0.05));
+        assertThat(s.outputTokens()).isEqualTo(1000);
+        assertThat(s.requestsPerSecond()).isEqualTo(9.0);
+        assertThat(s.outputTokensPerSecond()).isEqualTo(100.0);
+        // About half the OK requests have TTFT ≤ 250 ms (uniform 50..450).
+        assertThat(s.goodRequests()).isBetween(30L, 60L);
+        assertThat(s.percent(RequestOutcome.RATE_LIMITED)).isEqualTo(10.0);
+    }
+
+    @Test
+    void resultsJsonRoundTripsExactly() throws Exception {
+        RunResult r = new RunResult();
+        r.info().put("target", "http://127.0.0.1:1");
+        r.slo(new Slo(Duration.ofMillis(300), null, Duration.ofSeconds(5), null));
+        r.stages().add(stage("one", 50, 1, r.slo()));
+        StageStats two = stage("two", 70, 2, r.slo());
+        two.clientBound(true, "schedule lag p99 12 ms > 5 ms");
+        two.server().put("kv_cache_usage_max", 0.93);
+        r.stages().add(two);
+        r.stopped(true, "interrupted");
+        Path f = dir.resolve("results.json");
+        ResultsJson json = new ResultsJson(MAPPER);
+        json.write(r, f);
+        assertThat(MAPPER.readTree(f.toFile()).path("version").asInt()).isEqualTo(1);
+        RunResult back = json.read(f);
+        assertThat(back.partial()).isTrue();
+        assertThat(back.slo()).isEqualTo(r.slo());
+        assertThat(back.info()).containsEntry("target", "http://127.0.0.1:1");
+        assertThat(back.stages()).hasSize(2);
+        for (int i = 0; i < 2; i++) {
+            StageStats a = r.stages().get(i);
+            StageStats b = back.stages().get(i);
+            for (LoadMetric m : LoadMetric.values()) {
+                assertThat(b.histogram(m)).as(m.key()).isEqualTo(a.histogram(m));
+            }
+            for (RequestOutcome o : RequestOutcome.values()) {
+                assertThat(b.count(o)).isEqualTo(a.count(o));
+            }
+            assertThat(b.outputTokens()).isEqualTo(a.outputTokens());
+            assertThat(b.goodRequests()).isEqualTo(a.goodRequests());
+        }
+        assertThat(back.stages().get(1).clientBound()).isTrue();
+        assertThat(back.stages().get(1).server()).containsEntry("kv_cache_usage_max", 0.93);
+        // Bad input is refused with what was expected.
+        assertThatThrownBy(() -> json.fromJson(MAPPER.readTree("{\"schema\":\"x\"}"))).hasMessageContaining("schema");
+    }
+
+    @Test
+    void shardMergeIsExact() {
+        RunResult a = new RunResult();
+        a.stages().add(stage("s", 40, 1, Slo.NONE));
+        RunResult b = new RunResult();
+        b.stages().add(stage("s", 60, 2, Slo.NONE));
+        RunResult m = RunResult.mergeShards(List.of(a, b));
+        StageStats s = m.stages().get(0);
+        Histogram expected = a.stages().get(0).histogram(LoadMetric.TTFT).copy();
+        expected.add(b.stages().get(0).histogram(LoadMetric.TTFT));
+        assertThat(s.histogram(LoadMetric.TTFT)).isEqualTo(expected);
+        assertThat(s.requests()).isEqualTo(100);
+        // Shards ran side by side: throughput adds.
+        assertThat(s.durationSeconds()).isEqualTo(10);
+        assertThat(s.requestsPerSecond()).isEqualTo(a.stages().get(0).requestsPerSecond()
+                + b.stages().get(0).requestsPerSecond());
+        // Through JSON too.
+        ResultsJson json = new ResultsJson(MAPPER);
+        RunResult viaJson = RunResult.mergeShards(List.of(json.fromJson(json.toJson(a)), json.fromJson(json.toJson(b))));
+        assertThat(viaJson.stages().get(0).histogram(LoadMetric.E2E)).isEqualTo(s.histogram(LoadMetric.E2E));
+    }
+
+    @Test
+    void csvAndConsoleTable() throws Exception {
+        RunResult r = new RunResult();
+        r.stages().add(stage("warm", 20, 1, Slo.NONE));
+        StageStats b = stage("peak", 30, 2, Slo.NONE);
+        b.clientBound(true, "event loop lag p99 40 ms");
+        r.stages().add(b);
+        Path csv = dir.resolve("results.csv");
+        new ResultsCsv().write(r, csv);
+        List<String> lines = Files.readAllLines(csv);
+        assertThat(lines).hasSize(4);
+        assertThat(lines.get(0)).startsWith("stage,type,load,duration_s,client_bound,requests,");
+        assertThat(lines.get(0).split(",")).hasSameSizeAs(lines.get(1).split(",", -1));
+        assertThat(lines.get(2)).startsWith("peak,sustained,c=4,10.000,true,30,");
+        assertThat(lines.get(3)).startsWith("total,run,");
+
+        String table = new ConsoleTable().render(r);
+        List<String> rows = table.lines().toList();
+        assertThat(rows.get(0)).startsWith("stage").contains("req/s", "tok/s", "ttft p50", "itl p50", "tpot p50",
+                "429%", "ovl%", "p99/p50", "goodput%");
+        assertThat(rows.get(1)).startsWith("warm ").contains(" c=4 ");
+        assertThat(rows.get(2)).startsWith("peak ").endsWith("CLIENT-BOUND");
+        assertThat(rows.get(3)).startsWith("total");
+        assertThat(table).contains("CLIENT-BOUND peak: event loop lag p99 40 ms");
+        // The 429 column of "warm" holds 10.0 (every tenth request).
+        int col = rows.get(0).indexOf("429%") + 4;
+        assertThat(rows.get(1).substring(col - 6, col).trim()).isEqualTo("10.0");
+    }
+}
