@@ -19,8 +19,11 @@ import java.util.Optional;
 import java.util.zip.DataFormatException;
 
 /**
- * A {@code results.json} as the analysis reads it: the run's kind and load mode, and its stages with their
- * latency distributions. The format (one object; unknown fields are ignored):
+ * A result file as the analysis reads it: the run's kind and load mode, and its stages with their latency
+ * distributions. Two formats are read: the load generator's own {@code results.json} (schema
+ * {@code tokentap.loadgen.results}, see {@code io.tokentap.loadgen.result.ResultsJson}), recognised by its
+ * {@code schema} field, and this simpler one (one object; unknown fields are ignored), which other tools can
+ * write:
  *
  * <pre>{@code
  * {
@@ -82,6 +85,9 @@ public record ResultFile(String kind, LoadMode mode, List<StageResult> stages) {
         }
         if (root == null || !root.isObject()) {
             throw new ResultFormatException("expected a JSON object with \"stages\"");
+        }
+        if (LoadgenResults.isLoadgenSchema(root)) {
+            return LoadgenResults.read(root);
         }
         String kind = root.path("kind").asText("run");
         LoadMode mode = switch (root.path("mode").asText("concurrency").toLowerCase(Locale.ROOT)) {
