@@ -40,8 +40,8 @@ class HtmlReportTest {
         assertThat(html).contains("<tr class=\"breaking\"><td>c=48 ← breaking point</td>",
                 "<tr class=\"client-bound\"><td>c=256 (client-bound)</td>", "td class=\"tier breach\"");
         // Recommendations: 70-80% of 48, the proxy snippet, alerts, Little's law.
-        assertThat(html).contains("Run at 33–38 concurrency", "limits:\n  requestsPerMinute: 624\n",
-                "maxConcurrentStreams: 38", "the keys must match the proxy config",
+        assertThat(html).contains("Run at 33–38 concurrency", "limits:\n  perTenant: true\n  requestsPerMinute: 624\n",
+                "maxStreamsInFlight: 38", "the keys must match the proxy config",
                 "Alert thresholds", "Capacity (Little's law)", "instance(s)");
     }
 

@@ -68,6 +68,9 @@ final class LoadgenResults {
                         s.requests() - dropped,
                         s.errors() - dropped,
                         s.outputTokensPerSecond(),
+                        // No prompt tokens at all means the server did not report usage, not empty prompts.
+                        s.inputTokens() > 0 && s.durationSeconds() > 0
+                                ? s.inputTokens() / s.durationSeconds() : Double.NaN,
                         s.requestsPerSecond(),
                         kvFraction(first(s.server(), KV_KEYS)),
                         first(s.server(), QUEUE_KEYS),

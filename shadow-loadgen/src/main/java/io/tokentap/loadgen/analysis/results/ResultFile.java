@@ -32,6 +32,7 @@ import java.util.zip.DataFormatException;
  *   "stages": [ {
  *     "name": "c=8", "load": 8, "clientBound": false, "durationSeconds": 20.0,
  *     "requests": 812, "errors": 0, "outputTokensPerSec": 3120.5, "requestsPerSec": 40.6,
+ *     "inputTokensPerSec": 9800.0,                       // optional: prompt tokens
  *     "kvCacheUsage": 0.42, "queueDepth": 0,            // optional: the server's own figures
  *     "histograms": {                                    // HdrHistogram compressed V2, base64
  *       "unit": "micros",                                // "nanos", "micros" or "millis"
@@ -129,6 +130,7 @@ public record ResultFile(String kind, LoadMode mode, List<StageResult> stages) {
                 s.path("requests").asLong(ttft.get().count()),
                 s.path("errors").asLong(0),
                 s.path("outputTokensPerSec").asDouble(0),
+                optionalNumber(s, "inputTokensPerSec"),
                 s.path("requestsPerSec").asDouble(0),
                 optionalNumber(s, "kvCacheUsage"),
                 optionalNumber(s, "queueDepth"),
@@ -201,6 +203,9 @@ public record ResultFile(String kind, LoadMode mode, List<StageResult> stages) {
             n.put("errors", s.errors());
             n.put("outputTokensPerSec", s.outputTokensPerSec());
             n.put("requestsPerSec", s.requestsPerSec());
+            if (!Double.isNaN(s.inputTokensPerSec())) {
+                n.put("inputTokensPerSec", s.inputTokensPerSec());
+            }
             if (!Double.isNaN(s.kvCacheUsage())) {
                 n.put("kvCacheUsage", s.kvCacheUsage());
             }

@@ -51,6 +51,7 @@ class LoadgenResultsTest {
         assertThat(s16.e2eMean()).isCloseTo(2.0, within(0.002));
         assertThat(s16.requestsPerSec()).isCloseTo(10, within(1e-9)); // 100 OK in 10 s
         assertThat(s16.outputTokensPerSec()).isCloseTo(1000, within(1e-9));
+        assertThat(s16.inputTokensPerSec()).isCloseTo(500, within(1e-9));
         assertThat(s16.errorRate()).isCloseTo(2 / 102.0, within(1e-9));
         assertThat(s16.kvCacheUsage()).isEqualTo(0.99);
         assertThat(s16.queueDepth()).isEqualTo(4);
