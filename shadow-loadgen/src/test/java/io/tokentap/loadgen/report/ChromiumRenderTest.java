@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,11 +34,23 @@ class ChromiumRenderTest {
 
     @BeforeAll
     static void findChromium() {
-        for (String candidate : List.of("/usr/bin/chromium", "/usr/bin/chromium-browser")) {
+        // -Dtokentap.chromium=PATH points at another build (or, set to a missing file, exercises the skip).
+        String override = System.getProperty("tokentap.chromium");
+        List<String> candidates = override != null
+                ? List.of(override) : List.of("/usr/bin/chromium", "/usr/bin/chromium-browser");
+        for (String candidate : candidates) {
             if (Files.isExecutable(Path.of(candidate))) {
                 chromium = Path.of(candidate);
                 return;
             }
+        }
+        chromium = null;
+    }
+
+    @BeforeEach
+    void requireChromium() {
+        if (chromium != null) {
+            return;
         }
         String hint = "headless Chromium is not installed (apt-get update && apt-get install -y chromium)";
         if ("true".equalsIgnoreCase(System.getenv("CI"))) {
