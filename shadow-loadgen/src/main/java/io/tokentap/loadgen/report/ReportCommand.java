@@ -1,14 +1,12 @@
 package io.tokentap.loadgen.report;
 
 import io.tokentap.loadgen.analysis.KneeCriteria;
-import io.tokentap.loadgen.analysis.Recommender;
 import io.tokentap.loadgen.analysis.SlaPolicy;
 import io.tokentap.loadgen.analysis.SweepAnalysis;
 import io.tokentap.loadgen.analysis.results.ResultFile;
 import io.tokentap.loadgen.analysis.results.ResultFormatException;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.OptionalDouble;
@@ -57,15 +55,8 @@ public final class ReportCommand implements Callable<Integer> {
         try {
             KneeCriteria criteria = KneeCriteria.defaults().withSlaTtftP95Seconds(parseSeconds(slaTtftP95));
             ResultFile file = ResultFile.read(result);
-            SweepAnalysis analysis = new Recommender(criteria, SlaPolicy.defaults(), limitFraction).analyze(
-                    file.levels(), file.mode(),
+            SweepAnalysis analysis = new ReportWriter(criteria, SlaPolicy.defaults(), limitFraction).write(file, html,
                     targetRps == null ? OptionalDouble.empty() : OptionalDouble.of(targetRps));
-            String page = new HtmlReport(file.kind(), file.stages(), analysis, criteria).render();
-            Path parent = html.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            Files.writeString(html, page);
             out.println(analysis.knee().describe());
             analysis.rateLimits().ifPresent(l -> out.print(l.toYaml()));
             out.println("report: " + html);

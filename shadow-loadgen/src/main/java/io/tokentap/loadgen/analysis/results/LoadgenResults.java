@@ -45,6 +45,10 @@ final class LoadgenResults {
         } catch (IllegalArgumentException e) {
             throw new ResultFormatException(e.getMessage(), e);
         }
+        return of(run);
+    }
+
+    static ResultFile of(RunResult run) throws ResultFormatException {
         if (run.stages().isEmpty()) {
             throw new ResultFormatException("stages: missing or empty (expected: a non-empty array)");
         }

@@ -59,6 +59,11 @@ public record ResultFile(String kind, LoadMode mode, List<StageResult> stages) {
         return stages.stream().map(StageResult::toLevelSummary).toList();
     }
 
+    /** The load generator's in-memory result, as the analysis sees it (what sweep, run and replay report on). */
+    public static ResultFile of(io.tokentap.loadgen.result.RunResult run) throws ResultFormatException {
+        return LoadgenResults.of(run);
+    }
+
     /** Reads and checks a result file; the exception's message names the file and the problem. */
     public static ResultFile read(Path path) throws ResultFormatException {
         String text;

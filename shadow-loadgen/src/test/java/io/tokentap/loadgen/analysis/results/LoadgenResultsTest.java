@@ -41,6 +41,7 @@ class LoadgenResultsTest {
         new ResultsJson(new ObjectMapper()).write(run, file);
 
         ResultFile read = ResultFile.read(file);
+        assertThat(ResultFile.of(run).levels()).isEqualTo(read.levels()); // in memory, the same
 
         assertThat(read.kind()).isEqualTo("sweep");
         assertThat(read.mode()).isEqualTo(LoadMode.CONCURRENCY);
