@@ -87,8 +87,9 @@ public final class HtmlReport {
         }
         long clientBound = analysis.levels().stream().filter(LevelSummary::clientBound).count();
         if (clientBound > 0) {
-            b.append("<p class=\"warn\">").append(clientBound).append(" level(s) were client-bound: the load"
-                    + " generator, not the server, was the limit there; they never count as the breaking point.</p>\n");
+            b.append("<p class=\"warn\">").append(clientBound).append(" level(s) were client-bound (hollow points on"
+                    + " the charts): the load generator, not the server, was the limit there; they never count as the"
+                    + " breaking point.</p>\n");
         }
         b.append(fmt("<p class=\"criteria\">Criteria: throughput gain &lt; %.0f%% per doubling of load; p95 TTFT &gt; %s;"
                 + " p99/p50 TTFT &gt; %s; error rate &gt; %s%%; KV-cache usage &ge; %.0f%% while the queue grows."
@@ -126,6 +127,12 @@ public final class HtmlReport {
     }
 
     private void chart(StringBuilder b, LineChart chart) {
+        List<LevelSummary> levels = analysis.levels();
+        boolean[] clientBound = new boolean[levels.size()];
+        for (int i = 0; i < clientBound.length; i++) {
+            clientBound[i] = levels.get(i).clientBound();
+        }
+        chart.hollow(clientBound);
         analysis.knee().breaking().ifPresent(l -> chart.marker(l.load(),
                 "breaking point: " + analysis.knee().criterion().orElseThrow().label()));
         b.append("<figure>").append(chart.toSvg()).append("</figure>\n");

@@ -33,6 +33,7 @@ final class LineChart {
     private final String xLabel;
     private final String yLabel;
     private final List<Series> series = new ArrayList<>();
+    private boolean[] hollow = new boolean[0];
     private OptionalDouble markerX = OptionalDouble.empty();
     private String markerLabel = "";
     private OptionalDouble limitY = OptionalDouble.empty();
@@ -50,6 +51,12 @@ final class LineChart {
                     + " y values (expected: as many)");
         }
         series.add(new Series(name, color, xs.clone(), ys.clone()));
+        return this;
+    }
+
+    /** Points whose index is set are drawn hollow, e.g. client-bound levels that do not count. */
+    LineChart hollow(boolean[] flags) {
+        hollow = flags.clone();
         return this;
     }
 
@@ -157,9 +164,11 @@ final class LineChart {
                 double px = LEFT + plotW * x.position(s.xs[i]);
                 double py = TOP + plotH - plotH * s.ys[i] / yTop;
                 points.append(fmt("%.1f,%.1f ", px, py));
-                dots.append(fmt("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s: %s at %s</title>"
-                        + "</circle>%n", px, py, Html.escape(s.color), Html.escape(s.name), Html.escape(number(s.ys[i])),
-                        Html.escape(number(s.xs[i]))));
+                boolean open = i < hollow.length && hollow[i];
+                dots.append(fmt("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"%s\" stroke=\"%s\" stroke-width=\"1.5\">"
+                        + "<title>%s: %s at %s%s</title></circle>%n", px, py, open ? "4" : "3",
+                        open ? "#ffffff" : Html.escape(s.color), Html.escape(s.color), Html.escape(s.name),
+                        Html.escape(number(s.ys[i])), Html.escape(number(s.xs[i])), open ? " (client-bound)" : ""));
             }
             b.append(fmt("<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2.5\" points=\"%s\"/>%n",
                     Html.escape(s.color), points.toString().trim()));

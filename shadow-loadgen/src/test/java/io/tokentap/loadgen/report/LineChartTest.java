@@ -32,6 +32,16 @@ class LineChartTest {
     }
 
     @Test
+    void hollowPointsAreMarked() {
+        String svg = new LineChart("t", "c", "y")
+                .series("s", "#123456", new double[] {1, 2}, new double[] {1, 2})
+                .hollow(new boolean[] {false, true})
+                .toSvg();
+        assertThat(svg).contains("fill=\"#123456\" stroke=\"#123456\"", "fill=\"#ffffff\" stroke=\"#123456\"",
+                "s: 2 at 2 (client-bound)");
+    }
+
+    @Test
     void aChartWithNothingToDrawSaysSo() {
         LineChart chart = new LineChart("KV", "concurrency", "%")
                 .series("kv", "#000000", new double[] {1, 2}, new double[] {Double.NaN, Double.NaN});
