@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
             CommandLine.HelpCommand.class,
             io.tokentap.loadgen.compare.CompareCommand.class,
             io.tokentap.loadgen.report.ReportCommand.class,
+            io.tokentap.loadgen.RunCommand.class,
+            io.tokentap.loadgen.ReplayCommand.class,
         })
 public final class Main implements Runnable {
 

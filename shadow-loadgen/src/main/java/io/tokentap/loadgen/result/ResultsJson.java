@@ -45,6 +45,9 @@ public final class ResultsJson {
         root.put("schema", SCHEMA);
         root.put("version", VERSION);
         root.put("histogram_unit", "microseconds");
+        // "kind", "mode" and the camelCase stage fields let the sweep analysis read a run's results directly.
+        root.put("kind", r.info().getOrDefault("kind", "run"));
+        root.put("mode", r.info().getOrDefault("mode", "concurrency"));
         root.put("partial", r.partial());
         root.put("stop_reason", r.stopReason());
         ObjectNode info = root.putObject("info");
@@ -72,13 +75,19 @@ public final class ResultsJson {
         ObjectNode n = mapper.createObjectNode();
         n.put("name", s.name());
         n.put("type", s.type());
-        n.put("load", s.load());
+        n.put("load", s.level());
+        n.put("load_label", s.load());
         n.put("duration_s", s.durationSeconds());
+        n.put("durationSeconds", s.durationSeconds());
         n.put("client_bound", s.clientBound());
+        n.put("clientBound", s.clientBound());
         if (s.clientBound()) {
             n.put("client_bound_reason", s.clientBoundReason());
         }
         n.put("requests", s.requests());
+        n.put("errors", s.errors());
+        n.put("requestsPerSec", round(s.requestsPerSecond()));
+        n.put("outputTokensPerSec", round(s.outputTokensPerSecond()));
         ObjectNode counts = n.putObject("outcomes");
         for (RequestOutcome o : RequestOutcome.values()) {
             counts.put(o.key(), s.count(o));
@@ -111,8 +120,15 @@ public final class ResultsJson {
         if (!s.server().isEmpty()) {
             ObjectNode server = n.putObject("server");
             s.server().forEach(server::put);
+            if (s.server().containsKey("kv_cache_usage_max")) {
+                n.put("kvCacheUsage", s.server().get("kv_cache_usage_max"));
+            }
+            if (s.server().containsKey("queue_depth_max")) {
+                n.put("queueDepth", s.server().get("queue_depth_max"));
+            }
         }
         ObjectNode hist = n.putObject("histograms");
+        hist.put("unit", "micros");
         for (LoadMetric m : LoadMetric.values()) {
             hist.put(m.key(), encode(s.histogram(m)));
         }
@@ -175,7 +191,8 @@ public final class ResultsJson {
     }
 
     private static StageStats readStage(JsonNode n) {
-        StageStats s = new StageStats(n.path("name").asText(), n.path("type").asText(), n.path("load").asText());
+        StageStats s = new StageStats(n.path("name").asText(), n.path("type").asText(), n.path("load_label").asText(),
+                n.path("load").asDouble());
         s.durationSeconds(n.path("duration_s").asDouble());
         s.clientBound(n.path("client_bound").asBoolean(), n.path("client_bound_reason").asText(""));
         for (RequestOutcome o : RequestOutcome.values()) {

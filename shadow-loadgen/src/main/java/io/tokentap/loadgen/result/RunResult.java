@@ -50,7 +50,8 @@ public final class RunResult {
 
     /** All stages added up, one after another. */
     public StageStats total() {
-        StageStats t = new StageStats("total", "run", stages.size() == 1 ? stages.get(0).load() : "");
+        StageStats t = new StageStats("total", "run", stages.size() == 1 ? stages.get(0).load() : "",
+                stages.stream().mapToDouble(StageStats::level).max().orElse(0));
         for (StageStats s : stages) {
             t.add(s, false);
         }
@@ -72,7 +73,7 @@ public final class RunResult {
         out.slo = first.slo;
         for (int i = 0; i < first.stages.size(); i++) {
             StageStats f = first.stages.get(i);
-            StageStats merged = new StageStats(f.name(), f.type(), f.load());
+            StageStats merged = new StageStats(f.name(), f.type(), f.load(), f.level());
             for (RunResult r : shards) {
                 if (r.stages.size() != first.stages.size()) {
                     throw new IllegalArgumentException("shards ran different plans: " + r.stages.size() + " stages vs "

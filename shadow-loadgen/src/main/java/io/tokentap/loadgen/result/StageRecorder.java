@@ -66,14 +66,18 @@ public final class StageRecorder {
         };
     }
 
-    /** A request was sent {@code lagNanos} after its intended time. */
-    public void sent(long lagNanos) {
+    /**
+     * A request was handed to a connection {@code lagNanos} after its intended time. This lag is the client's own
+     * lateness (timer and dispatch); waiting for a free connection comes later and shows in TTFT instead.
+     */
+    public void dispatched(long lagNanos) {
         inFlight.increment();
         record(LoadMetric.SCHEDULE_LAG, lagNanos);
     }
 
     /** A request could not be sent at all. */
     public void dropped() {
+        inFlight.decrement();
         outcomes[RequestOutcome.DROPPED.ordinal()].increment();
     }
 

@@ -18,6 +18,7 @@ public final class StageStats {
     private final String name;
     private final String type;
     private final String load;
+    private final double level;
     private double durationSeconds;
     private final EnumMap<LoadMetric, Histogram> histograms = new EnumMap<>(LoadMetric.class);
     private final long[] outcomes = new long[RequestOutcome.values().length];
@@ -30,9 +31,18 @@ public final class StageStats {
     private final Map<String, Double> server = new LinkedHashMap<>();
 
     public StageStats(String name, String type, String load) {
+        this(name, type, load, 0);
+    }
+
+    /**
+     * @param load  how the console states the load, e.g. {@code c=32} or {@code r=10→40/s}
+     * @param level the load as a number: the peak concurrency or rate (a replay's speed-up)
+     */
+    public StageStats(String name, String type, String load, double level) {
         this.name = name;
         this.type = type;
         this.load = load;
+        this.level = level;
         for (LoadMetric m : LoadMetric.values()) {
             histograms.put(m, newHistogram());
         }
@@ -52,6 +62,11 @@ public final class StageStats {
 
     public String load() {
         return load;
+    }
+
+    /** The stage's load as a number: peak concurrency (closed), peak rate (open) or the replay speed-up. */
+    public double level() {
+        return level;
     }
 
     public double durationSeconds() {

@@ -34,7 +34,7 @@ public final class TokenText {
     private final String[] words;
 
     public TokenText() {
-        this.encoding = Encodings.newDefaultEncodingRegistry().getEncoding(EncodingType.CL100K_BASE);
+        this.encoding = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.CL100K_BASE);
         List<String> ok = new ArrayList<>();
         for (String w : WORDS.split(" ")) {
             String spaced = " " + w;

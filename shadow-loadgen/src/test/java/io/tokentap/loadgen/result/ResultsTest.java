@@ -35,7 +35,7 @@ class ResultsTest {
         for (int i = 0; i < n; i++) {
             long start = 1_000 * MS * i;
             RequestTimeline t = new RequestTimeline(start, rec.intervalListener());
-            rec.sent(r.nextInt(200) * 1000L);
+            rec.dispatched(r.nextInt(200) * 1000L);
             long ttft = (50 + r.nextInt(400)) * MS;
             for (int k = 0; k < 10; k++) {
                 t.content(start + ttft + k * 20 * MS, ContentKind.TEXT, 0, null);
@@ -103,6 +103,22 @@ class ResultsTest {
         assertThat(back.stages().get(1).server()).containsEntry("kv_cache_usage_max", 0.93);
         // Bad input is refused with what was expected.
         assertThatThrownBy(() -> json.fromJson(MAPPER.readTree("{\"schema\":\"x\"}"))).hasMessageContaining("schema");
+    }
+
+    @Test
+    void theSweepAnalysisReadsTheResults() throws Exception {
+        RunResult r = new RunResult();
+        r.info().put("mode", "concurrency");
+        StageStats s = new StageStats("c8", "sustained", "c=8", 8);
+        StageStats filled = stage("c8", 30, 3, Slo.NONE);
+        s.add(filled, true);
+        r.stages().add(s);
+        Path f = dir.resolve("results.json");
+        new ResultsJson(MAPPER).write(r, f);
+        var read = io.tokentap.loadgen.analysis.results.ResultFile.read(f);
+        assertThat(read.stages()).hasSize(1);
+        assertThat(read.levels().get(0).load()).isEqualTo(8.0);
+        assertThat(new ResultsJson(MAPPER).read(f).stages().get(0).level()).isEqualTo(8.0);
     }
 
     @Test

@@ -26,11 +26,15 @@ final class LoadgenResults {
     private static final Pattern CONCURRENCY = Pattern.compile("c=(?:[0-9.]+→)?([0-9.]+)");
     private static final Pattern RATE = Pattern.compile("r=(?:[0-9.]+→)?([0-9.]+)/s");
 
-    /** Server figure keys, in order of preference: a stage's mean says more about saturation than a spike. */
+    /**
+     * Server figure keys (from the load generator's server sampler), in order of preference. The criterion is "KV
+     * usage reaches 95% while the queue grows": reaching is the stage's peak, growing is the typical queue rising
+     * from level to level, so the peak KV usage and the mean queue depth.
+     */
     private static final List<String> KV_KEYS =
-            List.of("kv_cache_usage_mean", "kv_cache_usage", "kv_cache_usage_max");
-    private static final List<String> QUEUE_KEYS = List.of("requests_waiting_mean", "requests_waiting",
-            "requests_waiting_max", "queue_depth_mean", "queue_depth", "queue_depth_max");
+            List.of("kv_cache_usage_max", "kv_cache_usage", "kv_cache_usage_mean");
+    private static final List<String> QUEUE_KEYS = List.of("queue_depth_mean", "queue_depth", "queue_depth_max",
+            "requests_waiting_mean", "requests_waiting", "requests_waiting_max");
 
     private LoadgenResults() {}
 
@@ -52,7 +56,10 @@ final class LoadgenResults {
         if (run.stages().isEmpty()) {
             throw new ResultFormatException("stages: missing or empty (expected: a non-empty array)");
         }
-        boolean rate = run.stages().stream().anyMatch(s -> RATE.matcher(s.load()).matches());
+        String mode = run.info().get("mode");
+        boolean rate = mode != null
+                ? mode.equalsIgnoreCase("rate")
+                : run.stages().stream().anyMatch(s -> RATE.matcher(s.load()).matches());
         List<StageResult> stages = new ArrayList<>();
         for (int i = 0; i < run.stages().size(); i++) {
             StageStats s = run.stages().get(i);
@@ -66,7 +73,7 @@ final class LoadgenResults {
             try {
                 stages.add(new StageResult(
                         s.name(),
-                        load(s.load(), i),
+                        s.level() > 0 ? s.level() : load(s.load(), i),
                         s.clientBound(),
                         s.durationSeconds(),
                         s.requests() - dropped,

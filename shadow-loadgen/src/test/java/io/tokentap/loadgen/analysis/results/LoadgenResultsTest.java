@@ -73,6 +73,7 @@ class LoadgenResultsTest {
 
         RunResult run = new RunResult();
         run.stages().add(stage("r=5/s", 5, 100, Double.NaN, Double.NaN));
+        run.info().put("mode", "rate");
         ResultFile f = ResultFile.parse(new ResultsJson(new ObjectMapper()).toJson(run).toString());
         assertThat(f.mode()).isEqualTo(LoadMode.RATE);
         assertThat(f.kind()).isEqualTo("run");
@@ -92,7 +93,7 @@ class LoadgenResultsTest {
     }
 
     private static StageStats stage(String label, double load, long ttftMillis, double kv, double queue) {
-        StageStats s = new StageStats(label, "sustained", label);
+        StageStats s = new StageStats(label, "sustained", label, load);
         s.durationSeconds(10);
         s.addCount(RequestOutcome.OK, 100);
         s.addCount(RequestOutcome.TIMEOUT, load >= 16 ? 2 : 0);
@@ -103,10 +104,12 @@ class LoadgenResultsTest {
         }
         s.histogram(LoadMetric.ITL).recordValueWithCount(25_000, 1000);
         if (!Double.isNaN(kv)) {
-            s.server().put("kv_cache_usage_mean", kv);
+            s.server().put("kv_cache_usage_max", kv);
+            s.server().put("kv_cache_usage_mean", kv - 0.2);
         }
         if (!Double.isNaN(queue)) {
-            s.server().put("requests_waiting_mean", queue);
+            s.server().put("queue_depth_mean", queue);
+            s.server().put("queue_depth_max", queue + 10);
         }
         return s;
     }

@@ -1,0 +1,104 @@
+package io.tokentap.loadgen;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.tokentap.loadgen.exec.ExecutorSettings;
+import io.tokentap.loadgen.exec.LoadExecutor;
+import io.tokentap.loadgen.exec.RequestBodies;
+import io.tokentap.loadgen.exec.Target;
+import io.tokentap.loadgen.plan.Plan;
+import io.tokentap.loadgen.result.ConsoleTable;
+import io.tokentap.loadgen.result.RunResult;
+import io.tokentap.loadgen.run.LoadRun;
+import io.tokentap.loadgen.server.ServerSampler;
+import io.tokentap.loadgen.workload.Workload;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Wires a run for {@code run} and {@code replay}: event loops, executor, optional server sampling, a Ctrl-C hook
+ * that ends the run with a partial report, the console table, and the exit code.
+ */
+final class LoadLauncher {
+
+    private LoadLauncher() {
+    }
+
+    static int launch(Plan plan, Workload workload, LoadOptions o, double replaySpeedup, ObjectMapper mapper,
+                      PrintWriter out, PrintWriter err) throws Exception {
+        Target target = Target.parse(o.target);
+        ExecutorSettings settings = new ExecutorSettings(target, plan.client(), new RequestBodies(mapper, o.ignoreEos),
+                System::nanoTime);
+        EventLoopGroup connections = new MultiThreadIoEventLoopGroup(plan.client().eventLoops(), NioIoHandler.newFactory());
+        EventLoopGroup dispatch = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        boolean tty = System.console() != null;
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = null;
+        try {
+            LoadExecutor executor = new LoadExecutor(settings, connections, dispatch.next());
+            LoadRun run = new LoadRun(plan, workload, executor, System::nanoTime, o.out, mapper, line -> {
+                if (tty) {
+                    // One live line, redrawn in place.
+                    err.print("\r\033[K" + line);
+                } else if (!line.isEmpty()) {
+                    err.println(line);
+                }
+                err.flush();
+            }, tty, replaySpeedup);
+            if (o.metricsUrl != null) {
+                run.sampling(new ServerSampler(HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build(),
+                        URI.create(o.metricsUrl), Duration.ofMillis(800)));
+            }
+            hook = new Thread(() -> {
+                run.interrupt();
+                try {
+                    // Give the run time to cancel what is running and write the partial report.
+                    finished.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "tokentap-loadgen-interrupt");
+            Runtime.getRuntime().addShutdownHook(hook);
+            err.println("target " + target + ", plan " + plan.name() + " (" + plan.stages().size() + " stages, limit "
+                    + io.tokentap.loadgen.config.Durations.format(plan.maxDuration()) + " / " + plan.maxRequests()
+                    + " requests), workload " + workload.describe());
+            err.flush();
+            RunResult result = run.run(target.toString());
+            executor.close();
+            out.println();
+            out.print(new ConsoleTable().render(result));
+            if (o.out != null) {
+                out.println("results: " + o.out.resolve("results.json") + ", " + o.out.resolve("results.csv") + ", "
+                        + o.out.resolve("intervals.hlog"));
+            }
+            out.flush();
+            if (o.minGoodput != null) {
+                double g = result.total().goodputPercent();
+                if (g < o.minGoodput) {
+                    err.println(String.format(Locale.ROOT, "FAIL: goodput %.1f%% < %.1f%%", g, o.minGoodput));
+                    err.flush();
+                    return 1;
+                }
+            }
+            return 0;
+        } finally {
+            finished.countDown();
+            if (hook != null) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // The JVM is already exiting (Ctrl-C): the hook is running and now released.
+                }
+            }
+            connections.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+            dispatch.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        }
+    }
+}

@@ -1,0 +1,385 @@
+package io.tokentap.loadgen.exec;
+
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.tokentap.loadgen.plan.LoadModel;
+import io.tokentap.loadgen.plan.StageSpec;
+import io.tokentap.loadgen.result.RequestOutcome;
+import io.tokentap.loadgen.result.StageRecorder;
+import io.tokentap.loadgen.schedule.Schedule;
+import io.tokentap.loadgen.workload.RequestSpec;
+import io.tokentap.loadgen.workload.Workload;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
+
+/**
+ * The non-blocking executor. A dispatcher event loop walks a stage's schedule and hands each request, at its
+ * intended time, to one of the connection event loops ({@link ClientWorker}s, round robin); closed stages keep N
+ * "users" busy instead. Responses are decoded with stream-core's decoders into a {@code RequestTimeline} per
+ * request that starts at the intended time.
+ *
+ * <p>The dispatcher and every connection loop run a {@link LoopProbe}, and the dispatch lateness of each request is
+ * recorded as schedule lag: together they say whether the client kept up.
+ *
+ * <pre>{@code
+ * LoadExecutor ex = new LoadExecutor(settings, connectionGroup, dispatcherLoop);
+ * ex.runStage(stage, schedule, workload, recorder, budget, deadlineNanos).get();
+ * ex.awaitIdle(Duration.ofSeconds(30));
+ * }</pre>
+ */
+public final class LoadExecutor {
+
+    private final ExecutorSettings settings;
+    private final LongSupplier nanoTime;
+    private final EventLoop dispatcher;
+    private final List<ClientWorker> workers = new ArrayList<>();
+    private final List<LoopProbe> probes = new ArrayList<>();
+    private final AtomicReference<StageRecorder> current = new AtomicReference<>();
+    private final AtomicLong inFlight = new AtomicLong();
+    private final AtomicLong connectionsOpened = new AtomicLong();
+    private final Object idleLock = new Object();
+    private CompletableFuture<Void> idle;
+    private int nextWorker;
+    private volatile StageRun running;
+
+    public LoadExecutor(ExecutorSettings settings, EventLoopGroup connections, EventLoop dispatcher) {
+        this.settings = settings;
+        this.nanoTime = settings.nanoTime();
+        this.dispatcher = dispatcher;
+        List<EventLoop> loops = new ArrayList<>();
+        connections.forEach(e -> loops.add((EventLoop) e));
+        int n = loops.size();
+        int perLoopConnections = Math.max(1, settings.client().maxConnections() / n);
+        int perLoopQueue = Math.max(0, settings.client().maxQueue() / n);
+        for (EventLoop loop : loops) {
+            workers.add(new ClientWorker(loop, settings, perLoopConnections, perLoopQueue, connectionsOpened));
+            probes.add(new LoopProbe(loop, nanoTime, current::get));
+        }
+        probes.add(new LoopProbe(dispatcher, nanoTime, current::get));
+        probes.forEach(LoopProbe::start);
+    }
+
+    /** Requests dispatched and not ended yet, over all stages. */
+    public long inFlight() {
+        return inFlight.get();
+    }
+
+    /** Connections opened since the start. */
+    public long connectionsOpened() {
+        return connectionsOpened.get();
+    }
+
+    /**
+     * Runs one stage. The returned future completes when the stage stops dispatching: at its end, at
+     * {@code deadlineNanos}, when the budget or the workload runs out, or on {@link #stopStage()}; with the reason.
+     * Requests still running then go on and are recorded in this stage.
+     *
+     * @param schedule the arrivals of an open or replay stage; ignored by a closed stage
+     */
+    public CompletableFuture<String> runStage(StageSpec stage, Schedule schedule, Workload workload,
+                                              StageRecorder recorder, RequestBudget budget, long deadlineNanos) {
+        current.set(recorder);
+        long start = nanoTime.getAsLong();
+        long end = stage.model() == LoadModel.REPLAY ? deadlineNanos
+                : Math.min(deadlineNanos, start + stage.profile().duration().toNanos());
+        StageRun run = new StageRun(stage, new SynchronizedWorkload(workload), recorder, budget, start, end);
+        running = run;
+        dispatcher.execute(stage.model() == LoadModel.CLOSED ? run::closedTick : () -> run.openTick(schedule));
+        return run.done;
+    }
+
+    /** Stops the running stage's dispatching now (Ctrl-C). */
+    public void stopStage() {
+        StageRun r = running;
+        if (r != null) {
+            dispatcher.execute(() -> r.finish("interrupted"));
+        }
+    }
+
+    /** Ends every running and queued request as a client cancel. */
+    public void cancelAll() {
+        for (ClientWorker w : workers) {
+            w.loop.execute(() -> w.cancelAll(RequestOutcome.CLIENT_CANCEL));
+        }
+    }
+
+    /** Waits until no request is in flight; returns false on timeout. */
+    public boolean awaitIdle(Duration timeout) throws InterruptedException {
+        CompletableFuture<Void> f;
+        synchronized (idleLock) {
+            if (inFlight.get() == 0) {
+                return true;
+            }
+            f = idle = new CompletableFuture<>();
+        }
+        try {
+            f.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Stops the probes. The event loop groups belong to the caller. */
+    public void close() {
+        probes.forEach(LoopProbe::stop);
+    }
+
+    private void ended() {
+        if (inFlight.decrementAndGet() == 0) {
+            synchronized (idleLock) {
+                if (idle != null && inFlight.get() == 0) {
+                    idle.complete(null);
+                }
+            }
+        }
+    }
+
+    private ClientWorker pickWorker() {
+        // Only the dispatcher and closed users' callbacks pick; a plain counter race only skews the round robin.
+        int i = Math.floorMod(nextWorker++, workers.size());
+        return workers.get(i);
+    }
+
+    /** One stage's dispatching state. Open-model fields are touched only on the dispatcher loop. */
+    private final class StageRun {
+        final StageSpec stage;
+        final Workload workload;
+        final StageRecorder recorder;
+        final RequestBudget budget;
+        final long startNanos;
+        final long endNanos;
+        final CompletableFuture<String> done = new CompletableFuture<>();
+        volatile boolean stopped;
+        long nextAbs = Long.MIN_VALUE;
+        // Closed model: users running and users asked to leave.
+        final AtomicLong users = new AtomicLong();
+        final AtomicLong retiring = new AtomicLong();
+
+        StageRun(StageSpec stage, Workload workload, StageRecorder recorder, RequestBudget budget, long startNanos,
+                 long endNanos) {
+            this.stage = stage;
+            this.workload = workload;
+            this.recorder = recorder;
+            this.budget = budget;
+            this.startNanos = startNanos;
+            this.endNanos = endNanos;
+        }
+
+        void finish(String reason) {
+            if (!stopped) {
+                stopped = true;
+                done.complete(reason);
+            }
+        }
+
+        /** Sends every arrival that is due, then sleeps on the loop's timer until the next one. */
+        void openTick(Schedule schedule) {
+            if (stopped) {
+                return;
+            }
+            long now = nanoTime.getAsLong();
+            while (true) {
+                if (nextAbs == Long.MIN_VALUE) {
+                    long off = schedule.nextOffsetNanos();
+                    if (off == Schedule.END) {
+                        if (stage.model() == LoadModel.REPLAY || now >= endNanos) {
+                            finish(stage.model() == LoadModel.REPLAY ? "replay complete" : "stage complete");
+                        } else {
+                            dispatcher.schedule(() -> finish("stage complete"), endNanos - now, TimeUnit.NANOSECONDS);
+                        }
+                        return;
+                    }
+                    nextAbs = startNanos + off;
+                }
+                if (nextAbs >= endNanos) {
+                    if (now >= endNanos) {
+                        finish(endNanos < startNanos + stage.profile().duration().toNanos()
+                                && stage.model() != LoadModel.REPLAY ? "max duration" : "stage complete");
+                    } else {
+                        dispatcher.schedule(() -> openTick(schedule), endNanos - now, TimeUnit.NANOSECONDS);
+                    }
+                    return;
+                }
+                if (nextAbs > now) {
+                    dispatcher.schedule(() -> openTick(schedule), nextAbs - now, TimeUnit.NANOSECONDS);
+                    return;
+                }
+                if (!dispatch(nextAbs, now)) {
+                    return;
+                }
+                nextAbs = Long.MIN_VALUE;
+            }
+        }
+
+        /** Takes the next request and hands it to a connection loop; false when the stage must stop. */
+        boolean dispatch(long intended, long now) {
+            if (!budget.tryTake()) {
+                finish("max requests");
+                return false;
+            }
+            RequestSpec spec = workload.next();
+            if (spec == null) {
+                finish("workload exhausted");
+                return false;
+            }
+            submit(spec, intended, now, this::openEnded);
+            return true;
+        }
+
+        void submit(RequestSpec spec, long intended, long now,
+                    java.util.function.BiConsumer<InFlightRequest, RequestOutcome> onEnd) {
+            inFlight.incrementAndGet();
+            recorder.dispatched(now - intended);
+            ClientWorker w = pickWorker();
+            InFlightRequest r = new InFlightRequest(spec, intended, recorder, (req, o) -> {
+                ended();
+                onEnd.accept(req, o);
+            });
+            if (w.loop.inEventLoop()) {
+                w.submit(r);
+            } else {
+                w.loop.execute(() -> w.submit(r));
+            }
+        }
+
+        /** An open-model request ended: a session's next turn follows after the think time. */
+        void openEnded(InFlightRequest r, RequestOutcome o) {
+            RequestSpec next = nextTurn(r, o);
+            if (next == null) {
+                return;
+            }
+            long think = r.spec.session().thinkTimeNanos();
+            long intended = nanoTime.getAsLong() + think;
+            dispatcher.schedule(() -> {
+                if (!stopped && budget.tryTake()) {
+                    submit(next, intended, nanoTime.getAsLong(), this::openEnded);
+                }
+            }, think, TimeUnit.NANOSECONDS);
+        }
+
+        private RequestSpec nextTurn(InFlightRequest r, RequestOutcome o) {
+            if (stopped || o != RequestOutcome.OK || r.spec.session() == null) {
+                return null;
+            }
+            return r.spec.session().nextTurn(r.spec, r.timeline.outputTokens());
+        }
+
+        /** Closed model: every 50 ms, add users up to the profile's level or ask some to leave. */
+        void closedTick() {
+            if (stopped) {
+                return;
+            }
+            long now = nanoTime.getAsLong();
+            if (now >= endNanos) {
+                finish(endNanos < startNanos + stage.profile().duration().toNanos() ? "max duration" : "stage complete");
+                return;
+            }
+            long target = Math.round(stage.profile().valueAt((now - startNanos) / 1e9));
+            long active = users.get() - retiring.get();
+            for (long i = active; i < target && !stopped; i++) {
+                if (retiring.get() > 0) {
+                    retiring.decrementAndGet();
+                } else {
+                    users.incrementAndGet();
+                    userNext(null, now);
+                }
+            }
+            if (active > target) {
+                retiring.addAndGet(active - target);
+            }
+            dispatcher.schedule(this::closedTick, Math.min(50_000_000L, endNanos - now), TimeUnit.NANOSECONDS);
+        }
+
+        /** A closed user sends its next request: the session's next turn, or a fresh one from the workload. */
+        void userNext(RequestSpec spec, long intended) {
+            if (stopped || leave()) {
+                return;
+            }
+            if (spec == null) {
+                if (!budget.tryTake()) {
+                    users.decrementAndGet();
+                    dispatcher.execute(() -> finish("max requests"));
+                    return;
+                }
+                spec = workload.next();
+                if (spec == null) {
+                    users.decrementAndGet();
+                    dispatcher.execute(() -> finish("workload exhausted"));
+                    return;
+                }
+            } else if (!budget.tryTake()) {
+                users.decrementAndGet();
+                dispatcher.execute(() -> finish("max requests"));
+                return;
+            }
+            submit(spec, intended, nanoTime.getAsLong(), this::closedEnded);
+        }
+
+        private boolean leave() {
+            if (stopped) {
+                users.decrementAndGet();
+                return true;
+            }
+            long r = retiring.get();
+            while (r > 0) {
+                if (retiring.compareAndSet(r, r - 1)) {
+                    users.decrementAndGet();
+                    return true;
+                }
+                r = retiring.get();
+            }
+            return false;
+        }
+
+        void closedEnded(InFlightRequest r, RequestOutcome o) {
+            if (stopped) {
+                users.decrementAndGet();
+                return;
+            }
+            RequestSpec next = nextTurn(r, o);
+            if (next != null) {
+                long think = r.spec.session().thinkTimeNanos();
+                long intended = nanoTime.getAsLong() + think;
+                dispatcher.schedule(() -> userNext(next, intended), think, TimeUnit.NANOSECONDS);
+            } else {
+                // Closed model: the next request starts when this one ends; its intended time is now.
+                long now = nanoTime.getAsLong();
+                if (o == RequestOutcome.DROPPED || o == RequestOutcome.CONNECTION_ERROR) {
+                    // Do not spin on a refused connection: retry after a short pause.
+                    dispatcher.schedule(() -> userNext(null, nanoTime.getAsLong()), 10, TimeUnit.MILLISECONDS);
+                } else {
+                    dispatcher.execute(() -> userNext(null, now));
+                }
+            }
+        }
+    }
+
+    /** Serialises access to a workload shared by the dispatcher and the connection loops (closed users, sessions). */
+    private static final class SynchronizedWorkload implements Workload {
+        private final Workload inner;
+
+        SynchronizedWorkload(Workload inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public synchronized RequestSpec next() {
+            return inner.next();
+        }
+
+        @Override
+        public String describe() {
+            return inner.describe();
+        }
+    }
+}

@@ -1,0 +1,293 @@
+package io.tokentap.loadgen.run;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tokentap.loadgen.config.Durations;
+import io.tokentap.loadgen.exec.LoadExecutor;
+import io.tokentap.loadgen.exec.RequestBudget;
+import io.tokentap.loadgen.plan.LoadModel;
+import io.tokentap.loadgen.plan.Plan;
+import io.tokentap.loadgen.plan.StageSpec;
+import io.tokentap.loadgen.result.LoadMetric;
+import io.tokentap.loadgen.result.ResultsCsv;
+import io.tokentap.loadgen.result.ResultsJson;
+import io.tokentap.loadgen.result.RunResult;
+import io.tokentap.loadgen.result.StageRecorder;
+import io.tokentap.loadgen.result.StageStats;
+import io.tokentap.loadgen.schedule.OpenSchedule;
+import io.tokentap.loadgen.schedule.ReplaySchedule;
+import io.tokentap.loadgen.schedule.Schedule;
+import io.tokentap.loadgen.workload.Workload;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramLogWriter;
+import org.apache.commons.math3.random.Well19937c;
+
+/**
+ * Runs a plan's stages one after the other on a {@link LoadExecutor}, drains the stage recorders every second (into
+ * the HdrHistogram interval log and the progress line), and writes {@code results.json}, {@code results.csv} and
+ * {@code intervals.hlog} to the output directory. Stops by itself at the plan's duration and request limits;
+ * {@link #interrupt()} (Ctrl-C) ends it early with a partial report.
+ */
+public final class LoadRun {
+
+    private final Plan plan;
+    private final Workload workload;
+    private final LoadExecutor executor;
+    private final LongSupplier nanoTime;
+    private final Path outDir;
+    private final ObjectMapper mapper;
+    private final Consumer<String> progress;
+    private final boolean liveLine;
+    private final double replaySpeedup;
+    private io.tokentap.loadgen.server.ServerSampler sampler;
+    private final CountDownLatch interrupted = new CountDownLatch(1);
+    private final List<StageRecorder> open = new ArrayList<>();
+    private HistogramLogWriter intervalLog;
+    private volatile StageRecorder currentRecorder;
+    private volatile String currentStage = "";
+    private volatile long currentStageStart;
+    private volatile long currentStageLength;
+    private long lastProgressNanos;
+    private long intervalTokens;
+    private Histogram intervalTtft = StageStats.newHistogram();
+    private long intervalRequests;
+    private long doneRequests;
+
+    /**
+     * @param outDir        where results go, or {@code null} to write nothing
+     * @param replaySpeedup the speed-up of a replay stage
+     * @param liveLine      redraw one progress line in place (a TTY) instead of printing lines
+     */
+    public LoadRun(Plan plan, Workload workload, LoadExecutor executor, LongSupplier nanoTime, Path outDir,
+                   ObjectMapper mapper, Consumer<String> progress, boolean liveLine, double replaySpeedup) {
+        this.plan = plan;
+        this.workload = workload;
+        this.executor = executor;
+        this.nanoTime = nanoTime;
+        this.outDir = outDir;
+        this.mapper = mapper;
+        this.progress = progress;
+        this.liveLine = liveLine;
+        this.replaySpeedup = replaySpeedup;
+    }
+
+    /** Samples the server's Prometheus figures each second during every stage. */
+    public LoadRun sampling(io.tokentap.loadgen.server.ServerSampler s) {
+        this.sampler = s;
+        return this;
+    }
+
+    /** Ends the run early: dispatching stops, running requests are cancelled, results are written as partial. */
+    public void interrupt() {
+        interrupted.countDown();
+        executor.stopStage();
+    }
+
+    public RunResult run(String target) throws IOException, InterruptedException {
+        RunResult result = new RunResult();
+        result.slo(plan.slo());
+        result.info().put("target", target);
+        result.info().put("plan", plan.name());
+        result.info().put("workload", workload.describe());
+        result.info().put("started_at", Instant.now().toString());
+        result.info().put("max_duration", Durations.format(plan.maxDuration()));
+        result.info().put("max_requests", Long.toString(plan.maxRequests()));
+        boolean replay = plan.stages().stream().anyMatch(s -> s.model() == LoadModel.REPLAY);
+        boolean closed = plan.stages().stream().allMatch(s -> s.model() == LoadModel.CLOSED);
+        result.info().put("kind", replay ? "replay" : "run");
+        result.info().put("mode", closed ? "concurrency" : "rate");
+        if (outDir != null) {
+            Files.createDirectories(outDir);
+            intervalLog = new HistogramLogWriter(outDir.resolve("intervals.hlog").toFile());
+            intervalLog.outputComment("tokentap load generator interval log; values in microseconds; tag = stage.metric");
+            intervalLog.outputLogFormatVersion();
+            intervalLog.outputStartTime(System.currentTimeMillis());
+            intervalLog.outputLegend();
+        }
+        ScheduledExecutorService reporter = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tokentap-loadgen-report");
+            t.setDaemon(true);
+            return t;
+        });
+        reporter.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
+        long runStart = nanoTime.getAsLong();
+        long deadline = runStart + plan.maxDuration().toNanos();
+        RequestBudget budget = new RequestBudget(plan.maxRequests());
+        String stopReason = "complete";
+        boolean partial = false;
+        Well19937c rng = new Well19937c(plan.seed());
+        try {
+            int index = 0;
+            for (StageSpec stage : plan.stages()) {
+                index++;
+                if (interrupted.getCount() == 0) {
+                    stopReason = "interrupted";
+                    partial = true;
+                    break;
+                }
+                if (nanoTime.getAsLong() >= deadline) {
+                    stopReason = "max duration";
+                    partial = true;
+                    break;
+                }
+                if (budget.exhausted()) {
+                    stopReason = "max requests";
+                    partial = true;
+                    break;
+                }
+                StageStats stats = new StageStats(stage.name(), stage.type(), stage.loadLabel(),
+                        stage.model() == LoadModel.REPLAY ? stage.speedup() : stage.profile().peak());
+                StageRecorder rec = new StageRecorder(stats, plan.slo());
+                synchronized (open) {
+                    open.add(rec);
+                }
+                Schedule schedule = switch (stage.model()) {
+                    case OPEN -> new OpenSchedule(stage.profile(), stage.arrival(), stage.gammaShape(),
+                            new Well19937c(rng.nextLong()));
+                    case REPLAY -> new ReplaySchedule(offsets(), stage.speedup());
+                    case CLOSED -> null;
+                };
+                currentRecorder = rec;
+                currentStage = index + "/" + plan.stages().size() + " " + stage.name() + " " + stage.loadLabel();
+                currentStageStart = nanoTime.getAsLong();
+                currentStageLength = stage.model() == LoadModel.REPLAY ? replayLength() : stage.profile().duration().toNanos();
+                progress.accept("stage " + currentStage + " for " + Durations.format(
+                        Duration.ofNanos(currentStageLength)));
+                CompletableFuture<String> done = executor.runStage(stage, schedule, workload, rec, budget, deadline);
+                String reason = await(done);
+                stats.durationSeconds((nanoTime.getAsLong() - currentStageStart) / 1e9);
+                if (sampler != null) {
+                    sampler.finishStage(stats);
+                }
+                result.stages().add(stats);
+                if (!reason.equals("stage complete") && !reason.equals("replay complete")) {
+                    // A limit, the end of a finite workload, or Ctrl-C: later stages do not run.
+                    stopReason = reason;
+                    partial = !reason.equals("workload exhausted");
+                    break;
+                }
+            }
+            // Let the last requests finish, within the request timeout; on Ctrl-C, cancel them.
+            Duration grace = plan.client().timeout().plusSeconds(1);
+            if (interrupted.getCount() == 0) {
+                executor.cancelAll();
+                executor.awaitIdle(Duration.ofSeconds(5));
+            } else if (!executor.awaitIdle(grace)) {
+                executor.cancelAll();
+                executor.awaitIdle(Duration.ofSeconds(5));
+            }
+        } finally {
+            reporter.shutdownNow();
+            reporter.awaitTermination(5, TimeUnit.SECONDS);
+        }
+        drainAll();
+        for (StageStats s : result.stages()) {
+            ClientCheck.DEFAULT.apply(s);
+        }
+        result.stopped(partial || interrupted.getCount() == 0, interrupted.getCount() == 0 ? "interrupted" : stopReason);
+        if (liveLine) {
+            progress.accept("");
+        }
+        if (outDir != null) {
+            intervalLog.close();
+            new ResultsJson(mapper).write(result, outDir.resolve("results.json"));
+            new ResultsCsv().write(result, outDir.resolve("results.csv"));
+        }
+        return result;
+    }
+
+    private String await(CompletableFuture<String> done) throws InterruptedException {
+        try {
+            return done.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("stage failed", e.getCause());
+        }
+    }
+
+    private long[] offsets() {
+        long[] o = workload.recordedOffsetsNanos();
+        if (o == null) {
+            throw new IllegalArgumentException("replay needs recorded times (a capture file or a Mooncake trace)");
+        }
+        return o;
+    }
+
+    private long replayLength() {
+        long[] o = offsets();
+        return o.length == 0 ? 0 : Math.round(o[o.length - 1] / replaySpeedup);
+    }
+
+    private void tick() {
+        try {
+            drainAll();
+            if (sampler != null) {
+                sampler.sample();
+            }
+            long now = nanoTime.getAsLong();
+            if (liveLine || now - lastProgressNanos >= 5_000_000_000L) {
+                lastProgressNanos = now;
+                progress.accept(progressLine(now));
+                intervalTokens = 0;
+                intervalRequests = 0;
+                intervalTtft.reset();
+            }
+        } catch (RuntimeException e) {
+            progress.accept("progress report failed: " + e);
+        }
+    }
+
+    private String progressLine(long now) {
+        long elapsed = now - currentStageStart;
+        long eta = Math.max(0, currentStageLength - elapsed);
+        String ttft = intervalTtft.getTotalCount() == 0 ? "-"
+                : String.format(Locale.ROOT, "%.0f ms", intervalTtft.getValueAtPercentile(95) / 1000.0);
+        double secs = liveLine ? 1 : 5;
+        StageRecorder rec = currentRecorder;
+        return String.format(Locale.ROOT, "[%s] %s elapsed, ETA %s | done %d, in flight %d | ttft p95 %s | %.0f tok/s | %.1f req/s",
+                currentStage, Durations.format(Duration.ofSeconds(elapsed / 1_000_000_000L)),
+                Durations.format(Duration.ofSeconds(eta / 1_000_000_000L)), doneRequests,
+                rec == null ? 0 : executor.inFlight(), ttft, intervalTokens / secs, intervalRequests / secs);
+    }
+
+    private synchronized void drainAll() {
+        List<StageRecorder> recs;
+        synchronized (open) {
+            recs = new ArrayList<>(open);
+        }
+        int idx = 0;
+        for (StageRecorder r : recs) {
+            idx++;
+            String prefix = "s" + idx + ".";
+            long before = r.stats().outputTokens();
+            long reqBefore = r.stats().requests();
+            r.drain((m, h) -> {
+                if (m == LoadMetric.TTFT) {
+                    intervalTtft.add(h);
+                }
+                if (intervalLog != null && h.getTotalCount() > 0) {
+                    h.setTag(prefix + m.key());
+                    intervalLog.outputIntervalHistogram(h);
+                }
+            });
+            intervalTokens += r.stats().outputTokens() - before;
+            intervalRequests += r.stats().requests() - reqBefore;
+            doneRequests += r.stats().requests() - reqBefore;
+        }
+    }
+}

@@ -1,0 +1,203 @@
+package io.tokentap.loadgen.exec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.tokentap.loadgen.plan.ClientSpec;
+import io.tokentap.loadgen.plan.Slo;
+import io.tokentap.loadgen.plan.StageSpec;
+import io.tokentap.loadgen.result.LoadMetric;
+import io.tokentap.loadgen.result.RequestOutcome;
+import io.tokentap.loadgen.result.StageRecorder;
+import io.tokentap.loadgen.result.StageStats;
+import io.tokentap.loadgen.schedule.ArrivalProcess;
+import io.tokentap.loadgen.schedule.LoadProfile;
+import io.tokentap.loadgen.schedule.OpenSchedule;
+import io.tokentap.loadgen.testing.ScriptedUpstream;
+import io.tokentap.loadgen.workload.ChatBodies;
+import io.tokentap.loadgen.workload.LengthDistribution;
+import io.tokentap.loadgen.workload.SyntheticWorkload;
+import io.tokentap.loadgen.workload.TokenText;
+import io.tokentap.loadgen.workload.Workload;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+import org.apache.commons.math3.random.Well19937c;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(60)
+class ExecutorTest {
+
+    static final ObjectMapper MAPPER = new ObjectMapper();
+    static TokenText text;
+
+    ScriptedUpstream upstream;
+    EventLoopGroup connections;
+    EventLoopGroup dispatch;
+
+    @BeforeAll
+    static void tokenizer() {
+        text = new TokenText();
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        upstream = new ScriptedUpstream();
+        connections = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        dispatch = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    }
+
+    @AfterEach
+    void stop() {
+        connections.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        dispatch.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        upstream.close();
+    }
+
+    private Workload workload(int promptTokens, int outputTokens, SyntheticWorkload.Sessions sessions) {
+        return new SyntheticWorkload(List.of(new SyntheticWorkload.RequestClass("c", 1,
+                LengthDistribution.fixed(promptTokens), LengthDistribution.fixed(outputTokens))), sessions, "m", 0,
+                text, new ChatBodies(MAPPER), new Well19937c(1));
+    }
+
+    private LoadExecutor executor(ClientSpec client) {
+        ExecutorSettings s = new ExecutorSettings(Target.parse(upstream.url()), client,
+                new RequestBodies(MAPPER, false), System::nanoTime);
+        return new LoadExecutor(s, connections, dispatch.next());
+    }
+
+    private static ClientSpec client(int maxConnections, Duration timeout, long abortAfterTokens) {
+        return new ClientSpec(timeout, abortAfterTokens, Duration.ZERO, Duration.ZERO, maxConnections, 10_000,
+                Map.of(), "x-api-key", List.of("k1", "k2"), 1);
+    }
+
+    private static StageStats run(LoadExecutor ex, StageSpec stage, Workload w, long maxRequests) throws Exception {
+        StageRecorder rec = new StageRecorder(new StageStats(stage.name(), stage.type(), stage.loadLabel()),
+                new Slo(Duration.ofMillis(200), null, null, null));
+        var schedule = stage.model() == io.tokentap.loadgen.plan.LoadModel.OPEN
+                ? new OpenSchedule(stage.profile(), stage.arrival(), 1, new Well19937c(3)) : null;
+        long start = System.nanoTime();
+        ex.runStage(stage, schedule, w, rec, new RequestBudget(maxRequests), start + TimeUnit.SECONDS.toNanos(30))
+                .get(30, TimeUnit.SECONDS);
+        assertThat(ex.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        rec.drain((m, h) -> { });
+        rec.stats().durationSeconds((System.nanoTime() - start) / 1e9);
+        ex.close();
+        return rec.stats();
+    }
+
+    @Test
+    void closedModelKeepsNStreamsOnReusedConnections() throws Exception {
+        upstream.ttftMillis = 20;
+        upstream.itlMillis = 3;
+        LoadExecutor ex = executor(client(100, Duration.ofSeconds(10), 0));
+        StageStats s = run(ex, StageSpec.closed("c4", 4, Duration.ofMillis(1500)), workload(20, 10, null), 1_000_000);
+        assertThat(s.count(RequestOutcome.OK)).isGreaterThan(20);
+        assertThat(s.errors()).isZero();
+        assertThat(upstream.maxConcurrent.get()).isEqualTo(4);
+        assertThat(upstream.connections.get()).isEqualTo(4);
+        assertThat(ex.connectionsOpened()).isEqualTo(4);
+        // The role-only first chunk (sent at once) does not count: TTFT is at least the server's 20 ms; ITL its 3 ms.
+        // Upper bounds are loose: the machine is shared.
+        assertThat(s.millis(LoadMetric.TTFT, 50)).isBetween(19.9, 250.0);
+        assertThat(s.millis(LoadMetric.ITL, 50)).isBetween(2.9, 60.0);
+        assertThat(s.histogram(LoadMetric.ITL).getTotalCount()).isEqualTo(9 * s.count(RequestOutcome.OK));
+        assertThat(s.outputTokens()).isEqualTo(10 * s.count(RequestOutcome.OK));
+        assertThat(s.inputTokens()).isEqualTo(7 * s.count(RequestOutcome.OK));
+        JsonNode body = upstream.bodies.peek();
+        assertThat(body.get("stream").asBoolean()).isTrue();
+        assertThat(body.get("stream_options").get("include_usage").asBoolean()).isTrue();
+        assertThat(body.get("max_tokens").asInt()).isEqualTo(10);
+        assertThat(upstream.tenantKeys).contains("k1", "k2");
+    }
+
+    @Test
+    void openModelLatencyCountsFromTheIntendedStartWhenTheServerStalls() throws Exception {
+        upstream.ttftMillis = 5;
+        upstream.itlMillis = 1;
+        // One connection: while the server stalls the first request, the ones due behind it wait in the client.
+        LoadExecutor ex = executor(client(1, Duration.ofSeconds(10), 0));
+        upstream.stallUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+        StageStats s = run(ex, StageSpec.open("r20", 20, ArrivalProcess.CONSTANT, Duration.ofMillis(1000)),
+                workload(10, 5, null), 1_000_000);
+        assertThat(s.count(RequestOutcome.OK)).isEqualTo(20);
+        Histogram ttft = s.histogram(LoadMetric.TTFT);
+        Histogram service = s.histogram(LoadMetric.SERVICE_TTFT);
+        // The stall is in TTFT: the first request waited ~475 ms, those due during the stall queued behind it.
+        assertThat(ttft.getMaxValue()).isGreaterThan(350_000);
+        assertThat(ttft.getCountBetweenValues(150_000, 10_000_000)).isGreaterThanOrEqualTo(5);
+        // Measured from the actual send, the queued requests look fast: only the stalled one is slow.
+        assertThat(service.getCountBetweenValues(150_000, 10_000_000)).isLessThanOrEqualTo(1);
+        // The client itself was on time.
+        assertThat(s.millis(LoadMetric.SCHEDULE_LAG, 99)).isLessThan(50);
+        assertThat(s.histogram(LoadMetric.LOOP_LAG).getTotalCount()).isGreaterThan(10);
+        // Goodput (TTFT ≤ 200 ms) excludes the stalled ones.
+        assertThat(s.goodRequests()).isLessThan(20).isGreaterThan(5);
+    }
+
+    @Test
+    void errorClassesAreKeptApart() throws Exception {
+        upstream.status = 429;
+        StageStats s = run(executor(client(10, Duration.ofSeconds(5), 0)),
+                StageSpec.open("r", 50, ArrivalProcess.CONSTANT, Duration.ofMillis(200)), workload(5, 5, null), 1000);
+        assertThat(s.count(RequestOutcome.RATE_LIMITED)).isEqualTo(10);
+        assertThat(s.histogram(LoadMetric.TTFT).getTotalCount()).isZero();
+    }
+
+    @Test
+    void overloadIsNotRateLimiting() throws Exception {
+        upstream.status = 503;
+        StageStats s = run(executor(client(10, Duration.ofSeconds(5), 0)),
+                StageSpec.open("r", 50, ArrivalProcess.CONSTANT, Duration.ofMillis(100)), workload(5, 5, null), 1000);
+        assertThat(s.count(RequestOutcome.OVERLOADED)).isEqualTo(5);
+        assertThat(s.count(RequestOutcome.RATE_LIMITED)).isZero();
+    }
+
+    @Test
+    void timeoutAndAbortAfterTokens() throws Exception {
+        upstream.ttftMillis = 2000;
+        StageStats t = run(executor(client(10, Duration.ofMillis(200), 0)),
+                StageSpec.open("r", 20, ArrivalProcess.CONSTANT, Duration.ofMillis(200)), workload(5, 5, null), 1000);
+        assertThat(t.count(RequestOutcome.TIMEOUT)).isEqualTo(4);
+
+        upstream.ttftMillis = 5;
+        upstream.itlMillis = 5;
+        StageStats a = run(executor(client(10, Duration.ofSeconds(5), 3)),
+                StageSpec.closed("c", 2, Duration.ofMillis(300)), workload(5, 50, null), 1000);
+        assertThat(a.count(RequestOutcome.CLIENT_CANCEL)).isGreaterThan(2);
+        assertThat(a.count(RequestOutcome.OK)).isZero();
+        assertThat(a.errors()).isZero();
+        // Each cancelled stream was cut after 3 tokens: 2 gaps each.
+        assertThat(a.histogram(LoadMetric.ITL).getTotalCount()).isEqualTo(2 * a.count(RequestOutcome.CLIENT_CANCEL));
+    }
+
+    @Test
+    void requestLimitStopsTheStage() throws Exception {
+        StageStats s = run(executor(client(10, Duration.ofSeconds(5), 0)),
+                StageSpec.closed("c", 3, Duration.ofSeconds(20)), workload(5, 3, null), 25);
+        assertThat(s.requests()).isEqualTo(25);
+        assertThat(upstream.requests.get()).isEqualTo(25);
+    }
+
+    @Test
+    void sessionsSendGrowingHistories() throws Exception {
+        var sessions = new SyntheticWorkload.Sessions(LengthDistribution.fixed(3), Duration.ofMillis(10),
+                LengthDistribution.fixed(4));
+        StageStats s = run(executor(client(10, Duration.ofSeconds(5), 0)),
+                StageSpec.closed("c", 1, Duration.ofSeconds(20)), workload(5, 6, sessions), 6);
+        assertThat(s.count(RequestOutcome.OK)).isEqualTo(6);
+        List<Integer> sizes = upstream.bodies.stream().map(b -> b.get("messages").size()).toList();
+        assertThat(sizes).containsExactly(1, 3, 5, 1, 3, 5);
+    }
+}
