@@ -110,6 +110,7 @@ class RecommenderTest {
                 List.of(healthy(1).clientBound(true).build()), LoadMode.CONCURRENCY, OptionalDouble.of(5));
         assertThat(a.rateLimits()).isEmpty();
         assertThat(a.alerts()).isEmpty();
-        assertThat(a.knee().describe()).isEqualTo("no breaking point up to the max level (1)");
+        assertThat(a.knee().describe()).isEqualTo("no breaking point found: every level up to 1 was client-bound"
+                + " (the load generator, not the server, was the limit)");
     }
 }
