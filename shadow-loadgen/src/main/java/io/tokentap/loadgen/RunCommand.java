@@ -116,7 +116,8 @@ public final class RunCommand implements Callable<Integer> {
                         io.tokentap.loadgen.plan.LoadModel.OPEN, io.tokentap.loadgen.schedule.LoadProfile.constant(load.rate, d),
                         arrival, gammaShape, 1);
             }
-            p = new Plan("single stage", List.of(stage), d.plusSeconds(1), PlanParser.DEFAULT_MAX_REQUESTS, options.seed,
+            // The running requests get up to 30 s after the stage to finish; then the run's hard limit cuts them.
+            p = new Plan("single stage", List.of(stage), d.plusSeconds(30), PlanParser.DEFAULT_MAX_REQUESTS, options.seed,
                     io.tokentap.loadgen.plan.Slo.NONE, io.tokentap.loadgen.plan.ClientSpec.DEFAULT, null, null);
         }
         long requests = options.requests != null ? options.requests : p.maxRequests();

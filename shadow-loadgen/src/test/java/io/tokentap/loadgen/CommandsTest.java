@@ -93,6 +93,30 @@ class CommandsTest {
     }
 
     @Test
+    void theMaxDurationIsAHardLimit() throws Exception {
+        upstream.itlMillis = 200;   // 20 tokens: 4 s per stream, far past the limit
+        Path outDir = dir.resolve("m");
+        long start = System.nanoTime();
+        Path plan = dir.resolve("limit.yaml");
+        Files.writeString(plan, "max_duration: 1s\nstages: [{type: sustained, concurrency: 2, hold: 500ms}]\n");
+        int code = run(new RunCommand(), "--target", upstream.url(), "--out", outDir.toString(), "--plan",
+                plan.toString(), "--workload", workload(20).toString());
+        double took = (System.nanoTime() - start) / 1e9;
+        assertThat(code).as(err.toString()).isZero();
+        assertThat(took).isLessThan(3.9);
+        RunResult r = new ResultsJson(MAPPER).read(outDir.resolve("results.json"));
+        assertThat(r.stages().get(0).count(io.tokentap.loadgen.result.RequestOutcome.CLIENT_CANCEL)).isEqualTo(2);
+        assertThat(r.partial()).isTrue();
+        assertThat(r.stopReason()).isEqualTo("max duration");
+    }
+
+    private Path workload(int outputTokens) throws Exception {
+        Path w = dir.resolve("w" + outputTokens + ".yaml");
+        Files.writeString(w, "type: synthetic\nclasses: [{name: a, prompt_tokens: 5, output_tokens: " + outputTokens + "}]\n");
+        return w;
+    }
+
+    @Test
     void badPlanIsNamedAndExitsTwo() throws Exception {
         Path plan = dir.resolve("bad.yaml");
         Files.writeString(plan, "stages:\n  - type: soak\n    concurrency: 2\n    hold: forever\n");

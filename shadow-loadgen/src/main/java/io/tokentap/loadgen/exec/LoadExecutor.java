@@ -203,8 +203,10 @@ public final class LoadExecutor {
                 }
                 if (nextAbs >= endNanos) {
                     if (now >= endNanos) {
-                        finish(endNanos < startNanos + stage.profile().duration().toNanos()
-                                && stage.model() != LoadModel.REPLAY ? "max duration" : "stage complete");
+                        // A replay's end is the run's deadline; an open stage's is its length or the deadline.
+                        finish(stage.model() == LoadModel.REPLAY
+                                || endNanos < startNanos + stage.profile().duration().toNanos()
+                                ? "max duration" : "stage complete");
                     } else {
                         dispatcher.schedule(() -> openTick(schedule), endNanos - now, TimeUnit.NANOSECONDS);
                     }

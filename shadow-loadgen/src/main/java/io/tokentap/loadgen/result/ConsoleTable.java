@@ -6,14 +6,14 @@ import java.util.Locale;
 
 /**
  * The console summary: one line per stage and a total line. Latencies in ms; error shares in per cent by class
- * (429 rate-limited, 503/529 overloaded, other 5xx, timeouts, connection errors, client cancels); p99/p50 is TTFT's
+ * (429 rate-limited, 503/529 overloaded, other 5xx, other 4xx, timeouts, connection errors and drops, client cancels); p99/p50 is TTFT's
  * tail ratio; goodput is the per cent of requests that met every SLO. A stage where the client was the bottleneck
  * carries {@code CLIENT-BOUND} and the reason below the table.
  */
 public final class ConsoleTable {
 
     private static final String[] HEAD = {"stage", "load", "req/s", "tok/s", "ttft p50", "p95", "p99", "itl p50",
-        "p99", "tpot p50", "e2e p50", "p99", "err%", "429%", "ovl%", "5xx%", "tmo%", "conn%", "cxl%", "p99/p50",
+        "p99", "tpot p50", "e2e p50", "p99", "err%", "429%", "ovl%", "5xx%", "4xx%", "tmo%", "conn%", "cxl%", "p99/p50",
         "goodput%", ""};
 
     public String render(RunResult r) {
@@ -63,7 +63,8 @@ public final class ConsoleTable {
             ms(s.millis(LoadMetric.ITL, 50)), ms(s.millis(LoadMetric.ITL, 99)), ms(s.millis(LoadMetric.TPOT, 50)),
             ms(s.millis(LoadMetric.E2E, 50)), ms(s.millis(LoadMetric.E2E, 99)),
             f1(s.errorPercent()), f1(s.percent(RequestOutcome.RATE_LIMITED)), f1(s.percent(RequestOutcome.OVERLOADED)),
-            f1(s.percent(RequestOutcome.SERVER_ERROR)), f1(s.percent(RequestOutcome.TIMEOUT)),
+            f1(s.percent(RequestOutcome.SERVER_ERROR)), f1(s.percent(RequestOutcome.CLIENT_ERROR)),
+            f1(s.percent(RequestOutcome.TIMEOUT)),
             f1(s.percent(RequestOutcome.CONNECTION_ERROR) + s.percent(RequestOutcome.DROPPED)),
             f1(s.percent(RequestOutcome.CLIENT_CANCEL)), f2(s.tailRatio(LoadMetric.TTFT)), f1(s.goodputPercent()),
             s.clientBound() ? "CLIENT-BOUND" : ""

@@ -117,7 +117,10 @@ public final class LoadRun {
             intervalLog = new HistogramLogWriter(outDir.resolve("intervals.hlog").toFile());
             intervalLog.outputComment("tokentap load generator interval log; values in microseconds; tag = stage.metric");
             intervalLog.outputLogFormatVersion();
-            intervalLog.outputStartTime(System.currentTimeMillis());
+            long startMillis = System.currentTimeMillis();
+            intervalLog.setBaseTime(startMillis);
+            intervalLog.outputStartTime(startMillis);
+            intervalLog.outputBaseTime(startMillis);
             intervalLog.outputLegend();
         }
         ScheduledExecutorService reporter = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -170,6 +173,10 @@ public final class LoadRun {
                 progress.accept("stage " + currentStage + " for " + Durations.format(
                         Duration.ofNanos(currentStageLength)));
                 CompletableFuture<String> done = executor.runStage(stage, schedule, workload, rec, budget, deadline);
+                if (interrupted.getCount() == 0) {
+                    // Ctrl-C came between two stages: stop this one at once.
+                    executor.stopStage();
+                }
                 String reason = await(done);
                 stats.durationSeconds((nanoTime.getAsLong() - currentStageStart) / 1e9);
                 if (sampler != null) {
@@ -183,14 +190,27 @@ public final class LoadRun {
                     break;
                 }
             }
-            // Let the last requests finish, within the request timeout; on Ctrl-C, cancel them.
+            // Let the last requests finish, within the request timeout (at most 30 s); on Ctrl-C or at the run's
+            // time limit, cancel them: the limit is a hard one.
             Duration grace = plan.client().timeout().plusSeconds(1);
-            if (interrupted.getCount() == 0) {
+            if (grace.compareTo(Duration.ofSeconds(30)) > 0) {
+                grace = Duration.ofSeconds(30);
+            }
+            long untilDeadline = Math.max(0, deadline - nanoTime.getAsLong());
+            boolean deadlineFirst = untilDeadline < grace.toNanos();
+            if (deadlineFirst) {
+                grace = Duration.ofNanos(untilDeadline);
+            }
+            if (interrupted.getCount() == 0 || stopReason.equals("max duration")) {
                 executor.cancelAll();
                 executor.awaitIdle(Duration.ofSeconds(5));
             } else if (!executor.awaitIdle(grace)) {
                 executor.cancelAll();
                 executor.awaitIdle(Duration.ofSeconds(5));
+                if (deadlineFirst) {
+                    stopReason = "max duration";
+                    partial = true;
+                }
             }
         } finally {
             reporter.shutdownNow();

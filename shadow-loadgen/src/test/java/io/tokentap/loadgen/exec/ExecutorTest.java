@@ -183,6 +183,19 @@ class ExecutorTest {
     }
 
     @Test
+    void slowReaderStretchesTheStream() throws Exception {
+        upstream.ttftMillis = 5;
+        upstream.itlMillis = 5;
+        ClientSpec slow = new ClientSpec(Duration.ofSeconds(10), 0, Duration.ZERO, Duration.ofMillis(120), 10, 100,
+                Map.of(), null, List.of(), 1);
+        StageStats s = run(executor(slow), StageSpec.closed("c", 1, Duration.ofSeconds(20)), workload(5, 10, null), 3);
+        assertThat(s.count(RequestOutcome.OK)).isEqualTo(3);
+        // The server needs ~55 ms per stream; a reader that pauses 120 ms after each read needs at least 120 ms.
+        assertThat(s.histogram(LoadMetric.E2E).getMinValue()).isGreaterThanOrEqualTo(115_000);
+        assertThat(s.outputTokens()).isEqualTo(30);
+    }
+
+    @Test
     void requestLimitStopsTheStage() throws Exception {
         StageStats s = run(executor(client(10, Duration.ofSeconds(5), 0)),
                 StageSpec.closed("c", 3, Duration.ofSeconds(20)), workload(5, 3, null), 25);

@@ -162,7 +162,7 @@ class ResultsTest {
         String table = new ConsoleTable().render(r);
         List<String> rows = table.lines().toList();
         assertThat(rows.get(0)).startsWith("stage").contains("req/s", "tok/s", "ttft p50", "itl p50", "tpot p50",
-                "429%", "ovl%", "p99/p50", "goodput%");
+                "429%", "ovl%", "4xx%", "p99/p50", "goodput%");
         assertThat(rows.get(1)).startsWith("warm ").contains(" c=4 ");
         assertThat(rows.get(2)).startsWith("peak ").endsWith("CLIENT-BOUND");
         assertThat(rows.get(3)).startsWith("total");
