@@ -35,6 +35,7 @@ public final class HtmlReport {
     private final List<StageResult> stages;
     private final SweepAnalysis analysis;
     private final KneeCriteria criteria;
+    private Timeline timeline;
 
     /**
      * @param kind what produced the result ("sweep", "run", "replay")
@@ -51,6 +52,12 @@ public final class HtmlReport {
         }
     }
 
+    /** Adds the figures over time (from the interval log) to the report. */
+    public HtmlReport timeline(Timeline t) {
+        this.timeline = Objects.requireNonNull(t, "timeline");
+        return this;
+    }
+
     public String render() {
         StringBuilder b = new StringBuilder(64 * 1024);
         String title = "tokentap report: " + kind + " (" + analysis.mode().unit() + ")";
@@ -61,6 +68,7 @@ public final class HtmlReport {
         b.append("<h1>").append(Html.escape(title)).append("</h1>\n");
         summary(b);
         charts(b);
+        overTime(b);
         table(b);
         recommendations(b);
         b.append("</body>\n</html>\n");
@@ -123,6 +131,25 @@ public final class HtmlReport {
                 .limit(100 * criteria.kvCacheLimit(), "limit " + LineChart.number(100 * criteria.kvCacheLimit()) + "%"));
         chart(b, new LineChart("Server queue depth", xLabel, "waiting requests")
                 .series("queue depth", ORANGE, xs, values(levels, LevelSummary::queueDepth)));
+        b.append("</section>\n");
+    }
+
+    private void overTime(StringBuilder b) {
+        if (timeline == null || timeline.size() == 0) {
+            return;
+        }
+        b.append("<h2>Over time</h2>\n<section class=\"charts\">\n");
+        b.append("<figure>").append(new LineChart("TTFT over time", "seconds since start", "TTFT (ms)")
+                .linearX()
+                .series("p50", BLUE, timeline.seconds(), timeline.ttftP50Millis())
+                .series("p95", ORANGE, timeline.seconds(), timeline.ttftP95Millis())
+                .series("p99", PURPLE, timeline.seconds(), timeline.ttftP99Millis())
+                .toSvg()).append("</figure>\n");
+        b.append("<figure>").append(new LineChart("Completed requests over time", "seconds since start",
+                "requests/s")
+                .linearX()
+                .series("requests/s", GREEN, timeline.seconds(), timeline.requestsPerSec())
+                .toSvg()).append("</figure>\n");
         b.append("</section>\n");
     }
 

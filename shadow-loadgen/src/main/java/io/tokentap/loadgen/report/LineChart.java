@@ -34,6 +34,7 @@ final class LineChart {
     private final String yLabel;
     private final List<Series> series = new ArrayList<>();
     private boolean[] hollow = new boolean[0];
+    private boolean linearX;
     private OptionalDouble markerX = OptionalDouble.empty();
     private String markerLabel = "";
     private OptionalDouble limitY = OptionalDouble.empty();
@@ -51,6 +52,12 @@ final class LineChart {
                     + " y values (expected: as many)");
         }
         series.add(new Series(name, color, xs.clone(), ys.clone()));
+        return this;
+    }
+
+    /** Always a linear x axis from 0 (time), never a logarithmic one. */
+    LineChart linearX() {
+        linearX = true;
         return this;
     }
 
@@ -117,7 +124,7 @@ final class LineChart {
             minX = Math.min(minX, markerX.getAsDouble());
             maxX = Math.max(maxX, markerX.getAsDouble());
         }
-        Axis x = Axis.forX(minX, maxX);
+        Axis x = linearX ? Axis.linear(maxX) : Axis.forX(minX, maxX);
         double yTop = niceCeiling(maxY);
         int plotW = WIDTH - LEFT - RIGHT;
         int plotH = HEIGHT - TOP - BOTTOM;
@@ -201,6 +208,10 @@ final class LineChart {
             if (min > 0 && max / min >= 8) {
                 return new Axis(min, max, true);
             }
+            return linear(max);
+        }
+
+        static Axis linear(double max) {
             return new Axis(0, max > 0 ? niceCeiling(max) : 1, false);
         }
 

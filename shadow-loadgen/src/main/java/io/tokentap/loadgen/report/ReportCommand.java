@@ -7,8 +7,10 @@ import io.tokentap.loadgen.analysis.results.ResultFile;
 import io.tokentap.loadgen.analysis.results.ResultFormatException;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -44,6 +46,11 @@ public final class ReportCommand implements Callable<Integer> {
             description = "Size for this many requests/s with Little's law.")
     Double targetRps;
 
+    @Option(names = "--intervals", paramLabel = "FILE",
+            description = "The run's HdrHistogram interval log, for the figures over time (default: intervals.hlog"
+                    + " beside RESULT.json, when there is one).")
+    Path intervals;
+
     @Option(names = "--limit-fraction", defaultValue = "0.65", paramLabel = "F",
             description = "Share of the saturation throughput the rate limits allow (default: ${DEFAULT-VALUE}).")
     double limitFraction;
@@ -56,7 +63,7 @@ public final class ReportCommand implements Callable<Integer> {
             KneeCriteria criteria = KneeCriteria.defaults().withSlaTtftP95Seconds(parseSeconds(slaTtftP95));
             ResultFile file = ResultFile.read(result);
             SweepAnalysis analysis = new ReportWriter(criteria, SlaPolicy.defaults(), limitFraction).write(file, html,
-                    targetRps == null ? OptionalDouble.empty() : OptionalDouble.of(targetRps));
+                    targetRps == null ? OptionalDouble.empty() : OptionalDouble.of(targetRps), timeline(err));
             out.println(analysis.knee().describe());
             analysis.rateLimits().ifPresent(l -> out.print(l.toYaml()));
             out.println("report: " + html);
@@ -70,6 +77,28 @@ public final class ReportCommand implements Callable<Integer> {
             err.println("tokentap report: cannot write " + html + ": " + e.getMessage());
             err.flush();
             return 1;
+        }
+    }
+
+    /** The interval log named by --intervals, or found beside the result; a missing default is no error. */
+    private Optional<Timeline> timeline(PrintWriter err) throws ResultFormatException {
+        Path log = intervals;
+        if (log == null) {
+            Path parent = result.toAbsolutePath().getParent();
+            Path beside = parent == null ? null : parent.resolve("intervals.hlog");
+            if (beside == null || !Files.isRegularFile(beside)) {
+                return Optional.empty();
+            }
+            log = beside;
+        }
+        try {
+            return Optional.of(Timeline.read(log));
+        } catch (IOException e) {
+            if (intervals != null) {
+                throw new ResultFormatException("--intervals " + log + ": " + e.getMessage(), e);
+            }
+            err.println("tokentap report: no figures over time: " + e.getMessage());
+            return Optional.empty();
         }
     }
 

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalDouble;
 
 /**
@@ -37,8 +38,16 @@ public final class ReportWriter {
 
     /** Analyses {@code result}, writes the report to {@code html} (creating its directory) and returns the analysis. */
     public SweepAnalysis write(ResultFile result, Path html, OptionalDouble targetRequestsPerSec) throws IOException {
+        return write(result, html, targetRequestsPerSec, Optional.empty());
+    }
+
+    /** As {@link #write(ResultFile, Path, OptionalDouble)}, with the figures over time of an interval log. */
+    public SweepAnalysis write(ResultFile result, Path html, OptionalDouble targetRequestsPerSec,
+            Optional<Timeline> timeline) throws IOException {
         SweepAnalysis analysis = recommender.analyze(result.levels(), result.mode(), targetRequestsPerSec);
-        String page = new HtmlReport(result.kind(), result.stages(), analysis, criteria).render();
+        HtmlReport report = new HtmlReport(result.kind(), result.stages(), analysis, criteria);
+        timeline.ifPresent(report::timeline);
+        String page = report.render();
         Path parent = html.toAbsolutePath().getParent();
         if (parent != null) {
             Files.createDirectories(parent);
