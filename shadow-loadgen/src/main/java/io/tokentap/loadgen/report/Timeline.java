@@ -47,10 +47,15 @@ public record Timeline(
                 }
             }
             for (EncodableHistogram t : ttft) {
+                // Each metric's recorder stamps its own interval, so the E2E histogram of the same drain starts a
+                // little earlier or later: take the nearest one of the same stage within half an interval.
+                long halfInterval = Math.max(1, (t.getEndTimeStamp() - t.getStartTimeStamp()) / 2);
                 long completed = e2e.stream()
-                        .filter(e -> e.getStartTimeStamp() == t.getStartTimeStamp() && samePrefix(e, t))
-                        .mapToLong(e -> ((Histogram) e).getTotalCount())
-                        .sum();
+                        .filter(e -> samePrefix(e, t))
+                        .filter(e -> Math.abs(e.getStartTimeStamp() - t.getStartTimeStamp()) <= halfInterval)
+                        .min(Comparator.comparingLong(e -> Math.abs(e.getStartTimeStamp() - t.getStartTimeStamp())))
+                        .map(e -> ((Histogram) e).getTotalCount())
+                        .orElse(0L);
                 double length = (t.getEndTimeStamp() - t.getStartTimeStamp()) / 1000.0;
                 intervals.add(new Interval(t.getStartTimeStamp() / 1000.0, length, (Histogram) t, completed));
             }

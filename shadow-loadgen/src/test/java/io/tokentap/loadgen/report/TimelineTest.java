@@ -44,8 +44,9 @@ class TimelineTest {
             w.outputIntervalHistogram(ttft);
             Histogram e2e = new Histogram(3);
             e2e.recordValueWithCount(900_000, i < 3 ? 10 : 20);
-            e2e.setStartTimeStamp(base + 1000L * i);
-            e2e.setEndTimeStamp(base + 1000L * (i + 1));
+            // Each recorder stamps its own interval: a few milliseconds apart from the TTFT one.
+            e2e.setStartTimeStamp(base + 1000L * i + 3);
+            e2e.setEndTimeStamp(base + 1000L * (i + 1) + 4);
             e2e.setTag(stage + ".e2e");
             w.outputIntervalHistogram(e2e);
             Histogram other = new Histogram(3);
