@@ -295,34 +295,18 @@ public final class HtmlReport {
         return String.format(Locale.ROOT, format, args);
     }
 
-    private static final String CSS = """
-            body { font-family: -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 24px;
-                   color: #222; background: #fff; }
-            h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 28px; } h3 { font-size: 15px; }
-            .summary { border-left: 6px solid #2ca02c; padding: 4px 16px; background: #f4faf4; }
-            .summary.found { border-color: #d62728; background: #fdf3f3; }
-            .headline { font-size: 17px; font-weight: 600; }
-            .warn { color: #8a5a00; }
-            .criteria, .note { color: #555; font-size: 13px; }
-            .charts { display: flex; flex-wrap: wrap; gap: 12px; margin-top: 16px; }
-            figure { margin: 0; border: 1px solid #ddd; }
-            svg.chart text { font-size: 11px; fill: #333; }
-            svg.chart text.title { font-size: 14px; font-weight: 600; }
-            svg.chart text.empty { font-size: 13px; fill: #888; }
-            svg.chart .grid { stroke: #e6e6e6; stroke-width: 1; }
-            svg.chart .axis { stroke: #444; stroke-width: 1; }
-            svg.chart .limit { stroke: #888; stroke-width: 1.5; stroke-dasharray: 6 4; }
-            svg.chart text.limit-label { fill: #666; }
-            svg.chart .marker { stroke: #d62728; stroke-width: 2; stroke-dasharray: 4 3; }
-            svg.chart text.marker-label { fill: #d62728; font-weight: 600; }
-            table { border-collapse: collapse; font-size: 13px; }
-            th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: right; }
-            th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
-            tr.breaking td { background: #fde7e7; font-weight: 600; }
-            tr.client-bound td { color: #999; }
-            td.tier.normal { background: #e6f4e6; } td.tier.degraded { background: #fff3d6; }
-            td.tier.breach { background: #fbdada; }
-            table.alerts td { text-align: left; }
-            pre.yaml { background: #f6f8fa; border: 1px solid #ddd; padding: 10px; font-size: 13px; }
-            """;
+    /** The report's style sheet, inlined into every page so the file stands alone. */
+    private static final String CSS = loadCss();
+
+    private static String loadCss() {
+        try (java.io.InputStream in = HtmlReport.class.getResourceAsStream("report.css")) {
+            if (in == null) {
+                throw new IllegalStateException("report.css missing from the classpath");
+            }
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read report.css", e);
+        }
+    }
+
 }
