@@ -14,6 +14,9 @@ import java.util.Set;
  * @param maxTailRatio the largest acceptable p99/p50 TTFT ratio
  * @param maxErrorRate the largest acceptable error rate, 0..1
  * @param kvCacheLimit the KV-cache usage, 0..1, at which a growing queue means saturation
+ * @param minTailRequests the p99/p50 criterion is only judged at levels with at least this many requests (a p99
+ *     of fewer than 100 values is little more than the maximum, e.g. one JIT-cold request); levels whose count is
+ *     unknown (0) are judged
  */
 public record KneeCriteria(
         Set<Criterion> enabled,
@@ -21,7 +24,8 @@ public record KneeCriteria(
         double slaTtftP95Seconds,
         double maxTailRatio,
         double maxErrorRate,
-        double kvCacheLimit) {
+        double kvCacheLimit,
+        long minTailRequests) {
 
     public KneeCriteria {
         Objects.requireNonNull(enabled, "enabled");
@@ -42,11 +46,14 @@ public record KneeCriteria(
         if (!(kvCacheLimit > 0 && kvCacheLimit <= 1)) {
             throw new IllegalArgumentException("kvCacheLimit: " + kvCacheLimit + " (expected: 0 < x <= 1)");
         }
+        if (minTailRequests < 0) {
+            throw new IllegalArgumentException("minTailRequests: " + minTailRequests + " (expected: >= 0)");
+        }
     }
 
-    /** All criteria on, with the defaults of the design: 10%, 500 ms, 10, 1%, 95%. */
+    /** All criteria on, with the defaults of the design: 10%, 500 ms, 10, 1%, 95%; p99/p50 from 100 requests. */
     public static KneeCriteria defaults() {
-        return new KneeCriteria(EnumSet.allOf(Criterion.class), 0.10, 0.5, 10, 0.01, 0.95);
+        return new KneeCriteria(EnumSet.allOf(Criterion.class), 0.10, 0.5, 10, 0.01, 0.95, 100);
     }
 
     /** A copy with only the given criteria switched on. */
@@ -56,12 +63,12 @@ public record KneeCriteria(
 
     public KneeCriteria withEnabled(Set<Criterion> criteria) {
         return new KneeCriteria(criteria, minThroughputGainPerDoubling, slaTtftP95Seconds, maxTailRatio, maxErrorRate,
-                kvCacheLimit);
+                kvCacheLimit, minTailRequests);
     }
 
     public KneeCriteria withSlaTtftP95Seconds(double seconds) {
         return new KneeCriteria(enabled, minThroughputGainPerDoubling, seconds, maxTailRatio, maxErrorRate,
-                kvCacheLimit);
+                kvCacheLimit, minTailRequests);
     }
 
     public boolean isEnabled(Criterion c) {

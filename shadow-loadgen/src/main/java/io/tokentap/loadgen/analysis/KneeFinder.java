@@ -60,7 +60,8 @@ public final class KneeFinder {
             reasons.add(fmt("p95 TTFT %.3f s > SLA %.3f s", level.ttftP95(), criteria.slaTtftP95Seconds()));
         }
         double tail = level.ttftTailRatio();
-        if (criteria.isEnabled(Criterion.TAIL_RATIO) && tail > criteria.maxTailRatio()) {
+        boolean enoughForTail = level.requests() == 0 || level.requests() >= criteria.minTailRequests();
+        if (criteria.isEnabled(Criterion.TAIL_RATIO) && enoughForTail && tail > criteria.maxTailRatio()) {
             fired.add(Criterion.TAIL_RATIO);
             reasons.add(fmt("p99/p50 TTFT %.1f > %.1f", tail, criteria.maxTailRatio()));
         }

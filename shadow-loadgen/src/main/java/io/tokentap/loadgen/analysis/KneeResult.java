@@ -54,9 +54,14 @@ public record KneeResult(
      */
     public String describe() {
         if (breaking.isEmpty()) {
-            return levels.isEmpty()
-                    ? "no levels measured"
-                    : "no breaking point up to the max level (" + formatLoad(maxLoad()) + ")";
+            if (levels.isEmpty()) {
+                return "no levels measured";
+            }
+            if (lastGood.isEmpty()) {
+                return "no breaking point found: every level up to " + formatLoad(maxLoad())
+                        + " was client-bound (the load generator, not the server, was the limit)";
+            }
+            return "no breaking point up to the max level (" + formatLoad(maxLoad()) + ")";
         }
         return "breaking point at load " + formatLoad(breaking.get().load()) + ": " + fired.get(0).label() + " ("
                 + String.join("; ", reasons) + ")";

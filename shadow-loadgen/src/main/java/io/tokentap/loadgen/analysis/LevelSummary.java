@@ -13,6 +13,7 @@ package io.tokentap.loadgen.analysis;
  * @param load the level: concurrent streams in a concurrency sweep, requests per second in a rate sweep
  * @param clientBound the load generator's self-check found the client, not the server, was the limit
  * @param outputTokensPerSec generated tokens per second over the steady-state window
+ * @param inputTokensPerSec prompt tokens per second over the same window, {@code NaN} if unknown
  * @param requestsPerSec completed requests per second over the steady-state window
  * @param ttftP50 time to first token, median, seconds
  * @param ttftP95 time to first token, 95th percentile, seconds
@@ -30,6 +31,7 @@ public record LevelSummary(
         double load,
         boolean clientBound,
         double outputTokensPerSec,
+        double inputTokensPerSec,
         double requestsPerSec,
         double ttftP50,
         double ttftP95,
@@ -48,6 +50,9 @@ public record LevelSummary(
             throw new IllegalArgumentException("load: " + load + " (expected: a finite number > 0)");
         }
         requireNonNegative("outputTokensPerSec", outputTokensPerSec);
+        if (!Double.isNaN(inputTokensPerSec)) {
+            requireNonNegative("inputTokensPerSec", inputTokensPerSec);
+        }
         requireNonNegative("requestsPerSec", requestsPerSec);
         requireNonNegative("ttftP50", ttftP50);
         requireNonNegative("ttftP95", ttftP95);
@@ -93,6 +98,7 @@ public record LevelSummary(
         private final double load;
         private boolean clientBound;
         private double outputTokensPerSec;
+        private double inputTokensPerSec = Double.NaN;
         private double requestsPerSec;
         private double ttftP50;
         private double ttftP95;
@@ -117,6 +123,11 @@ public record LevelSummary(
 
         public Builder outputTokensPerSec(double v) {
             outputTokensPerSec = v;
+            return this;
+        }
+
+        public Builder inputTokensPerSec(double v) {
+            inputTokensPerSec = v;
             return this;
         }
 
@@ -165,7 +176,7 @@ public record LevelSummary(
         }
 
         public LevelSummary build() {
-            return new LevelSummary(load, clientBound, outputTokensPerSec, requestsPerSec, ttftP50, ttftP95, ttftP99,
+            return new LevelSummary(load, clientBound, outputTokensPerSec, inputTokensPerSec, requestsPerSec, ttftP50, ttftP95, ttftP99,
                     itlP50, itlP95, itlP99, e2eMean, errorRate, kvCacheUsage, queueDepth, requests);
         }
     }

@@ -50,6 +50,8 @@ public final class Recommender {
         List<SlaTier> tiers = new ArrayList<>();
         double maxRps = 0;
         double maxTokens = 0;
+        double maxAllTokens = 0;
+        boolean promptKnown = true;
         LevelSummary firstCounted = null;
         LevelSummary lastCounted = null;
         for (LevelSummary l : knee.levels()) {
@@ -57,6 +59,8 @@ public final class Recommender {
             if (!l.clientBound()) {
                 maxRps = Math.max(maxRps, l.requestsPerSec());
                 maxTokens = Math.max(maxTokens, l.outputTokensPerSec());
+                promptKnown &= !Double.isNaN(l.inputTokensPerSec());
+                maxAllTokens = Math.max(maxAllTokens, l.outputTokensPerSec() + l.inputTokensPerSec());
                 firstCounted = firstCounted == null ? l : firstCounted;
                 lastCounted = l;
             }
@@ -87,9 +91,13 @@ public final class Recommender {
 
         Optional<RateLimits> limits = Optional.empty();
         if (maxRps > 0 && maxTokens > 0) {
+            // The proxy charges prompt plus completion tokens; fall back to completion tokens alone when the run
+            // did not report prompt tokens.
+            double tokensPerSec = promptKnown ? maxAllTokens : maxTokens;
             limits = Optional.of(new RateLimits(
                     Math.max(1, Math.round(limitFraction * maxRps * 60)),
-                    Math.max(1, Math.round(limitFraction * maxTokens * 60)),
+                    Math.max(1, Math.round(limitFraction * tokensPerSec * 60)),
+                    promptKnown,
                     maxStreams,
                     limitFraction));
         }

@@ -2,8 +2,11 @@ package io.tokentap.loadgen.compare;
 
 import io.tokentap.loadgen.analysis.results.ResultFile;
 import io.tokentap.loadgen.analysis.results.ResultFormatException;
+import io.tokentap.loadgen.analysis.results.StageResult;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -71,24 +74,51 @@ public final class CompareCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Comparison c;
+        List<Comparison> perStage = new ArrayList<>();
         try {
             RegressionGate gate = new RegressionGate(GateMetric.parse(metric), parsePercent(threshold), alpha);
             Optional<String> selected = Optional.ofNullable(stage);
-            RunFigures base = figures(baseline, selected);
-            RunFigures cand = figures(candidate, selected);
-            c = gate.compare(base, cand);
+            ResultFile baseFile = ResultFile.read(baseline);
+            ResultFile candFile = ResultFile.read(candidate);
+            c = gate.compare(figures(baseline, baseFile, selected), figures(candidate, candFile, selected));
+            if (selected.isEmpty() && baseFile.stages().size() > 1 && candFile.stages().size() > 1) {
+                perStage = perStage(gate, baseFile, candFile);
+            }
         } catch (ResultFormatException | IllegalArgumentException e) {
             err.println("tokentap compare: unusable input: " + e.getMessage());
             err.flush();
             return EXIT_UNUSABLE;
         }
-        out.print(format == Format.JSON ? ComparisonFormatter.json(c) : ComparisonFormatter.markdown(c));
+        out.print(format == Format.JSON
+                ? ComparisonFormatter.json(c, perStage) : ComparisonFormatter.markdown(c, perStage));
         out.flush();
         return c.verdict() == Comparison.Verdict.REGRESSION ? EXIT_REGRESSION : 0;
     }
 
-    private static RunFigures figures(Path path, Optional<String> stage) throws ResultFormatException {
-        ResultFile file = ResultFile.read(path);
+    /**
+     * The same comparison for each stage both results ran (matched by name, client-bound ones left out), for the
+     * reader: the verdict stays with the chosen stages as a whole, so that many stages do not multiply the chance
+     * of a false alarm.
+     */
+    private static List<Comparison> perStage(RegressionGate gate, ResultFile base, ResultFile cand) {
+        List<Comparison> out = new ArrayList<>();
+        for (StageResult b : base.stages()) {
+            Optional<StageResult> c = cand.stages().stream().filter(s -> s.name().equals(b.name())).findFirst();
+            if (b.clientBound() || c.isEmpty() || c.get().clientBound()) {
+                continue;
+            }
+            try {
+                out.add(gate.compare(RunFigures.from(base, Optional.of(b.name())),
+                        RunFigures.from(cand, Optional.of(b.name()))));
+            } catch (ResultFormatException e) {
+                // Too few values in this stage to compare: it is left out of the per-stage table.
+            }
+        }
+        return out;
+    }
+
+    private static RunFigures figures(Path path, ResultFile file, Optional<String> stage)
+            throws ResultFormatException {
         try {
             return RunFigures.from(file, stage);
         } catch (ResultFormatException e) {

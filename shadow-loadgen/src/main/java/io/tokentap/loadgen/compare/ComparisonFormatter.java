@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 import java.util.Locale;
 
 /** Renders a {@link Comparison} as markdown (for a CI comment) or JSON (for machines). */
@@ -14,6 +15,11 @@ public final class ComparisonFormatter {
     private ComparisonFormatter() {}
 
     public static String markdown(Comparison c) {
+        return markdown(c, List.of());
+    }
+
+    /** Markdown with a table of per-stage comparisons (informational) after the verdict. */
+    public static String markdown(Comparison c, List<Comparison> perStage) {
         StringBuilder b = new StringBuilder();
         boolean regression = c.verdict() == Comparison.Verdict.REGRESSION;
         b.append("## tokentap compare: ").append(regression ? "❌ REGRESSION" : "✅ PASS").append("\n\n");
@@ -32,10 +38,27 @@ public final class ComparisonFormatter {
         b.append(fmt("| Cohen's d | %s |%n", num(c.cohensD())));
         b.append(fmt("| values (baseline / candidate) | %d / %d |%n", c.baselineCount(), c.candidateCount()));
         b.append('\n').append("Stages: ").append(c.stages()).append('\n');
+        if (!perStage.isEmpty()) {
+            b.append("\n### Per stage (for information; the verdict above is the gate)\n\n");
+            b.append(fmt("| stage | baseline %1$s | candidate %1$s | change | p | significant and over threshold |%n",
+                    c.metric().id()));
+            b.append("|---|---:|---:|---:|---:|---|\n");
+            for (Comparison s : perStage) {
+                b.append(fmt("| %s | %s | %s | %s | %s | %s |%n", s.stages().replace("|", "\\|"),
+                        value(s.gated().baseline(), "s"), value(s.gated().candidate(), "s"),
+                        signedPct(s.gated().percent()), pval(s.p()),
+                        s.verdict() == Comparison.Verdict.REGRESSION ? "yes" : "no"));
+            }
+        }
         return b.toString();
     }
 
     public static String json(Comparison c) {
+        return json(c, List.of());
+    }
+
+    /** JSON with a {@code perStage} array when per-stage comparisons are given. */
+    public static String json(Comparison c, List<Comparison> perStage) {
         ObjectNode root = JSON.createObjectNode();
         root.put("verdict", c.verdict().name());
         root.put("metric", c.metric().id());
@@ -57,6 +80,18 @@ public final class ComparisonFormatter {
             putNumber(n, "baseline", ch.baseline());
             putNumber(n, "candidate", ch.candidate());
             putNumber(n, "percent", ch.percent());
+        }
+        if (!perStage.isEmpty()) {
+            ArrayNode stages = root.putArray("perStage");
+            for (Comparison s : perStage) {
+                ObjectNode n = stages.addObject();
+                n.put("stage", s.stages());
+                putNumber(n, "baseline", s.gated().baseline());
+                putNumber(n, "candidate", s.gated().candidate());
+                putNumber(n, "percent", s.gated().percent());
+                putNumber(n, "p", s.p());
+                n.put("regression", s.verdict() == Comparison.Verdict.REGRESSION);
+            }
         }
         try {
             return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";

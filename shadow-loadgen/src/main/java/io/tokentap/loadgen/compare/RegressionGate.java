@@ -62,7 +62,7 @@ public final class RegressionGate {
         double[] a = logValues(base, "baseline");
         double[] b = logValues(cand, "candidate");
 
-        double welchP = new TTest().tTest(a, b);
+        double welchP = welchP(a, b);
         double mannWhitneyP = new MannWhitneyUTest().mannWhitneyUTest(a, b);
         double d = cohensD(a, b);
 
@@ -105,6 +105,19 @@ public final class RegressionGate {
         for (int p : new int[] {50, 95, 99}) {
             out.add(new Change(family + "_p" + p, "s", base.percentile(p), cand.percentile(p), true));
         }
+    }
+
+    /**
+     * Welch's two-sided p-value. Two constant samples (a coarse histogram can hold a single bucket) have no
+     * variance to test against: equal means give 1, different means 0, where the t statistic would be undefined.
+     */
+    static double welchP(double[] a, double[] b) {
+        double va = new Variance().evaluate(a);
+        double vb = new Variance().evaluate(b);
+        if (va == 0 && vb == 0) {
+            return new Mean().evaluate(a) == new Mean().evaluate(b) ? 1 : 0;
+        }
+        return new TTest().tTest(a, b);
     }
 
     /** Cohen's d with the pooled standard deviation; 0 when both samples are constant and equal. */

@@ -86,6 +86,16 @@ class KneeFinderTest {
     }
 
     @Test
+    void tailRatioNeedsEnoughRequestsForAP99() {
+        // 40 requests: the "p99" is the slowest one, e.g. a JIT-cold first request. Not judged.
+        List<LevelSummary> sweep = List.of(healthy(1).ttft(0.008, 0.04, 0.6).requests(40).build(),
+                healthy(2).ttft(0.008, 0.04, 0.6).requests(100).build());
+        KneeResult r = finder.find(sweep);
+        assertThat(r.breaking().orElseThrow().load()).isEqualTo(2);
+        assertThat(r.fired()).containsExactly(Criterion.TAIL_RATIO);
+    }
+
+    @Test
     void kvSaturationWithAGrowingQueueFiresAlone() {
         assertFiresAloneAt8(healthy(8).kvCacheUsage(0.97).queueDepth(3).build(), Criterion.KV_CACHE_SATURATED,
                 "KV-cache usage 97.0%");

@@ -44,9 +44,10 @@ class RecommenderTest {
         RateLimits limits = a.rateLimits().orElseThrow();
         assertThat(limits.requestsPerMinute()).isEqualTo(Math.round(0.65 * 32 * 60));
         assertThat(limits.tokensPerMinute()).isEqualTo(Math.round(0.65 * 3200 * 60));
-        assertThat(limits.maxConcurrentStreams()).isEqualTo(51);
-        assertThat(limits.toYaml()).contains("limits:\n  requestsPerMinute: 1248\n",
-                "  tokensPerMinute: 124800", "  maxConcurrentStreams: 51\n");
+        assertThat(limits.maxStreamsInFlight()).isEqualTo(51);
+        assertThat(limits.tokensIncludePrompt()).isFalse();
+        assertThat(limits.toYaml()).contains("limits:\n  perTenant: true\n  requestsPerMinute: 1248\n",
+                "  tokensPerMinute: 124800  # completion tokens only", "  maxStreamsInFlight: 51\n");
 
         AlertThresholds alerts = a.alerts().orElseThrow();
         assertThat(alerts.fromLoad()).isEqualTo(32);
@@ -58,6 +59,22 @@ class RecommenderTest {
         assertThat(cap.requiredConcurrency()).isCloseTo(100, within(1e-9));
         assertThat(cap.instances()).isEqualTo(2);
         assertThat(a.tiers()).hasSize(sweep.size()).startsWith(SlaTier.NORMAL);
+    }
+
+    @Test
+    void tokenLimitsCountPromptAndCompletionTokensLikeTheProxy() {
+        List<LevelSummary> sweep = List.of(
+                healthy(1).inputTokensPerSec(400).build(),
+                healthy(2).inputTokensPerSec(800).build(),
+                healthy(4).inputTokensPerSec(1000).outputTokensPerSec(210).build());
+
+        RateLimits limits = Recommender.defaults().analyze(sweep, LoadMode.CONCURRENCY, OptionalDouble.empty())
+                .rateLimits().orElseThrow();
+
+        // Saturation: 1000 prompt + 210 completion tokens/s at level 4; 65% of it per minute.
+        assertThat(limits.tokensIncludePrompt()).isTrue();
+        assertThat(limits.tokensPerMinute()).isEqualTo(Math.round(0.65 * 1210 * 60));
+        assertThat(limits.toYaml()).contains("# prompt + completion tokens");
     }
 
     @Test
@@ -84,7 +101,7 @@ class RecommenderTest {
         assertThat(a.operatingLow()).isCloseTo(28, within(1e-9));
         assertThat(a.operatingHigh()).isCloseTo(32, within(1e-9));
         // 32 req/s × 2.2 s = 70.4 -> 71 streams.
-        assertThat(a.rateLimits().orElseThrow().maxConcurrentStreams()).isEqualTo(71);
+        assertThat(a.rateLimits().orElseThrow().maxStreamsInFlight()).isEqualTo(71);
     }
 
     @Test
@@ -93,6 +110,7 @@ class RecommenderTest {
                 List.of(healthy(1).clientBound(true).build()), LoadMode.CONCURRENCY, OptionalDouble.of(5));
         assertThat(a.rateLimits()).isEmpty();
         assertThat(a.alerts()).isEmpty();
-        assertThat(a.knee().describe()).isEqualTo("no breaking point up to the max level (1)");
+        assertThat(a.knee().describe()).isEqualTo("no breaking point found: every level up to 1 was client-bound"
+                + " (the load generator, not the server, was the limit)");
     }
 }

@@ -84,6 +84,26 @@ class CompareCommandTest {
     }
 
     @Test
+    void sweepsAreAlsoComparedStageByStage() throws Exception {
+        Path base = writeSweep("base.json", 10, 1.0);
+        Path cand = writeSweep("cand.json", 20, 1.6); // only the highest level got slower
+
+        int code = run(base.toString(), cand.toString());
+
+        String md = out.toString();
+        assertThat(md).contains("### Per stage", "| c=1 |", "| c=8 |", "| c=16 |");
+        assertThat(md.lines().filter(l -> l.startsWith("| c=16 |")).findFirst().orElseThrow()).endsWith("| yes |");
+        assertThat(md.lines().filter(l -> l.startsWith("| c=1 |")).findFirst().orElseThrow()).endsWith("| no |");
+        assertThat(code).isEqualTo(md.contains("❌ REGRESSION") ? 1 : 0);
+
+        out.getBuffer().setLength(0);
+        run(base.toString(), cand.toString(), "--format", "json");
+        JsonNode json = new ObjectMapper().readTree(out.toString());
+        assertThat(json.get("perStage")).hasSize(3);
+        assertThat(json.get("perStage").get(2).get("regression").asBoolean()).isTrue();
+    }
+
+    @Test
     void thresholdsParseWithOrWithoutPercentSign() {
         assertThat(CompareCommand.parsePercent("15%")).isEqualTo(15);
         assertThat(CompareCommand.parsePercent(" 7.5 % ")).isEqualTo(7.5);
@@ -96,6 +116,18 @@ class CompareCommandTest {
                 Optional.of(histogram(logNormal(seed + 100, 4000, 0.02, 0.3, 1.0))), Optional.empty());
         Path p = dir.resolve(name);
         Files.writeString(p, new ResultFile("run", LoadMode.CONCURRENCY, List.of(stage)).toJson());
+        return p;
+    }
+
+    private Path writeSweep(String name, long seed, double slowdownAtSixteen) throws Exception {
+        List<StageResult> stages = new java.util.ArrayList<>();
+        for (int c : new int[] {1, 8, 16}) {
+            double factor = c == 16 ? slowdownAtSixteen : 1.0;
+            stages.add(new StageResult("c=" + c, c, false, 30, 300, 0, 100.0 * c, c / 2.0, Double.NaN, Double.NaN,
+                    histogram(logNormal(seed + c, 300, 0.3, 0.4, factor)), Optional.empty(), Optional.empty()));
+        }
+        Path p = dir.resolve(name);
+        Files.writeString(p, new ResultFile("sweep", LoadMode.CONCURRENCY, stages).toJson());
         return p;
     }
 

@@ -126,6 +126,19 @@ class RegressionGateTest {
     }
 
     @Test
+    void constantSamplesStillGiveAVerdict() throws Exception {
+        double[] fast = {0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1};
+        double[] slow = {0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2};
+        Comparison c = gate.compare(figures(fast, null, 1), figures(slow, null, 1));
+        assertThat(c.welchP()).isZero();
+        assertThat(c.mannWhitneyP()).isLessThan(0.05);
+        assertThat(c.verdict()).isEqualTo(Comparison.Verdict.REGRESSION);
+        Comparison same = gate.compare(figures(fast, null, 1), figures(fast, null, 1));
+        assertThat(same.welchP()).isEqualTo(1);
+        assertThat(same.verdict()).isEqualTo(Comparison.Verdict.PASS);
+    }
+
+    @Test
     void cohensDOfKnownSamples() {
         assertThat(RegressionGate.cohensD(new double[] {1, 2, 3}, new double[] {2, 3, 4})).isCloseTo(1.0, within(1e-12));
         assertThat(RegressionGate.cohensD(new double[] {1, 1}, new double[] {1, 1})).isZero();

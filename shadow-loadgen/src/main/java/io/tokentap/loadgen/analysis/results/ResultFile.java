@@ -19,8 +19,11 @@ import java.util.Optional;
 import java.util.zip.DataFormatException;
 
 /**
- * A {@code results.json} as the analysis reads it: the run's kind and load mode, and its stages with their
- * latency distributions. The format (one object; unknown fields are ignored):
+ * A result file as the analysis reads it: the run's kind and load mode, and its stages with their latency
+ * distributions. Two formats are read: the load generator's own {@code results.json} (schema
+ * {@code tokentap.loadgen.results}, see {@code io.tokentap.loadgen.result.ResultsJson}), recognised by its
+ * {@code schema} field, and this simpler one (one object; unknown fields are ignored), which other tools can
+ * write:
  *
  * <pre>{@code
  * {
@@ -29,6 +32,7 @@ import java.util.zip.DataFormatException;
  *   "stages": [ {
  *     "name": "c=8", "load": 8, "clientBound": false, "durationSeconds": 20.0,
  *     "requests": 812, "errors": 0, "outputTokensPerSec": 3120.5, "requestsPerSec": 40.6,
+ *     "inputTokensPerSec": 9800.0,                       // optional: prompt tokens
  *     "kvCacheUsage": 0.42, "queueDepth": 0,            // optional: the server's own figures
  *     "histograms": {                                    // HdrHistogram compressed V2, base64
  *       "unit": "micros",                                // "nanos", "micros" or "millis"
@@ -53,6 +57,11 @@ public record ResultFile(String kind, LoadMode mode, List<StageResult> stages) {
 
     public List<LevelSummary> levels() {
         return stages.stream().map(StageResult::toLevelSummary).toList();
+    }
+
+    /** The load generator's in-memory result, as the analysis sees it (what sweep, run and replay report on). */
+    public static ResultFile of(io.tokentap.loadgen.result.RunResult run) throws ResultFormatException {
+        return LoadgenResults.of(run);
     }
 
     /** Reads and checks a result file; the exception's message names the file and the problem. */
@@ -82,6 +91,9 @@ public record ResultFile(String kind, LoadMode mode, List<StageResult> stages) {
         }
         if (root == null || !root.isObject()) {
             throw new ResultFormatException("expected a JSON object with \"stages\"");
+        }
+        if (LoadgenResults.isLoadgenSchema(root)) {
+            return LoadgenResults.read(root);
         }
         String kind = root.path("kind").asText("run");
         LoadMode mode = switch (root.path("mode").asText("concurrency").toLowerCase(Locale.ROOT)) {
@@ -123,6 +135,7 @@ public record ResultFile(String kind, LoadMode mode, List<StageResult> stages) {
                 s.path("requests").asLong(ttft.get().count()),
                 s.path("errors").asLong(0),
                 s.path("outputTokensPerSec").asDouble(0),
+                optionalNumber(s, "inputTokensPerSec"),
                 s.path("requestsPerSec").asDouble(0),
                 optionalNumber(s, "kvCacheUsage"),
                 optionalNumber(s, "queueDepth"),
@@ -195,6 +208,9 @@ public record ResultFile(String kind, LoadMode mode, List<StageResult> stages) {
             n.put("errors", s.errors());
             n.put("outputTokensPerSec", s.outputTokensPerSec());
             n.put("requestsPerSec", s.requestsPerSec());
+            if (!Double.isNaN(s.inputTokensPerSec())) {
+                n.put("inputTokensPerSec", s.inputTokensPerSec());
+            }
             if (!Double.isNaN(s.kvCacheUsage())) {
                 n.put("kvCacheUsage", s.kvCacheUsage());
             }

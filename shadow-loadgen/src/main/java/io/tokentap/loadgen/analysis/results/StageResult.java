@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param requests completed requests, successful or not
  * @param errors failed requests
  * @param outputTokensPerSec output tokens per second
+ * @param inputTokensPerSec prompt tokens per second, {@code NaN} if unknown
  * @param requestsPerSec completed requests per second
  * @param kvCacheUsage the server's KV-cache usage 0..1, {@code NaN} if unknown
  * @param queueDepth the server's queue depth, {@code NaN} if unknown
@@ -29,6 +30,7 @@ public record StageResult(
         long requests,
         long errors,
         double outputTokensPerSec,
+        double inputTokensPerSec,
         double requestsPerSec,
         double kvCacheUsage,
         double queueDepth,
@@ -47,6 +49,14 @@ public record StageResult(
         }
     }
 
+    /** A stage whose prompt-token rate is unknown. */
+    public StageResult(String name, double load, boolean clientBound, double durationSeconds, long requests,
+            long errors, double outputTokensPerSec, double requestsPerSec, double kvCacheUsage, double queueDepth,
+            LatencySamples ttft, Optional<LatencySamples> itl, Optional<LatencySamples> e2e) {
+        this(name, load, clientBound, durationSeconds, requests, errors, outputTokensPerSec, Double.NaN,
+                requestsPerSec, kvCacheUsage, queueDepth, ttft, itl, e2e);
+    }
+
     /** Failed requests over all requests; 0 when there were none. */
     public double errorRate() {
         return requests == 0 ? 0 : (double) errors / requests;
@@ -57,6 +67,7 @@ public record StageResult(
         LevelSummary.Builder b = LevelSummary.builder(load)
                 .clientBound(clientBound)
                 .outputTokensPerSec(outputTokensPerSec)
+                .inputTokensPerSec(inputTokensPerSec)
                 .requestsPerSec(requestsPerSec)
                 .ttft(orZero(ttft.percentile(50)), orZero(ttft.percentile(95)), orZero(ttft.percentile(99)))
                 .errorRate(errorRate())
