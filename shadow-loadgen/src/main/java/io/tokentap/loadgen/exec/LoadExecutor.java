@@ -244,8 +244,13 @@ public final class LoadExecutor {
             recorder.dispatched(now - intended);
             ClientWorker w = pickWorker();
             InFlightRequest r = new InFlightRequest(spec, intended, recorder, (req, o) -> {
-                ended();
-                onEnd.accept(req, o);
+                // The chain's totals are recorded before the request stops counting as in flight, so a stage that
+                // waits for its last request to end also sees that request's chain.
+                try {
+                    onEnd.accept(req, o);
+                } finally {
+                    ended();
+                }
             });
             if (previous != null) {
                 // A later call of a session or pipeline: the chain's start and tokens carry over.
