@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
             io.tokentap.sim.SimCommand.class,
             io.tokentap.loadgen.RunCommand.class,
             io.tokentap.loadgen.ReplayCommand.class,
+            io.tokentap.loadgen.SweepCommand.class,
+            io.tokentap.loadgen.MergeCommand.class,
             io.tokentap.loadgen.report.ReportCommand.class,
             io.tokentap.loadgen.compare.CompareCommand.class,
         })

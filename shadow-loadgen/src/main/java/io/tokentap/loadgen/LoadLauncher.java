@@ -14,7 +14,18 @@ import io.tokentap.loadgen.result.RunResult;
 import io.tokentap.loadgen.run.LoadRun;
 import io.tokentap.loadgen.server.ServerSampler;
 import io.tokentap.loadgen.workload.Workload;
+import io.tokentap.loadgen.analysis.SweepAnalysis;
+import io.tokentap.loadgen.analysis.results.ResultFile;
+import io.tokentap.loadgen.analysis.results.ResultFormatException;
+import io.tokentap.loadgen.report.AnalysisText;
+import io.tokentap.loadgen.report.ReportWriter;
+import io.tokentap.loadgen.report.Timeline;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.OptionalDouble;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -31,8 +42,28 @@ final class LoadLauncher {
     private LoadLauncher() {
     }
 
+    /** What the run does with its {@link LoadRun}: a plan's stages, or a sweep's levels. */
+    @FunctionalInterface
+    interface Body {
+        RunResult run(LoadRun run, String target) throws Exception;
+    }
+
+    /** Runs the plan's stages and writes the default report. */
     static int launch(Plan plan, Workload workload, LoadOptions o, double replaySpeedup, ObjectMapper mapper,
                       PrintWriter out, PrintWriter err) throws Exception {
+        return launch(plan, workload, o, replaySpeedup, mapper, out, err, LoadRun::run, ReportWriter.defaults(),
+                false);
+    }
+
+    /**
+     * Wires and runs {@code body}, prints the console table, and (unless {@code --no-report}) analyses the result and
+     * writes the HTML report.
+     *
+     * @param printAnalysis print the curve table, the breaking point and the recommendations too (sweeps)
+     */
+    static int launch(Plan plan, Workload workload, LoadOptions o, double replaySpeedup, ObjectMapper mapper,
+                      PrintWriter out, PrintWriter err, Body body, ReportWriter reporter, boolean printAnalysis)
+            throws Exception {
         Target target = Target.parse(o.target);
         ExecutorSettings settings = new ExecutorSettings(target, plan.client(), new RequestBodies(mapper, o.ignoreEos),
                 System::nanoTime);
@@ -71,7 +102,7 @@ final class LoadLauncher {
                     + io.tokentap.loadgen.config.Durations.format(plan.maxDuration()) + " / " + plan.maxRequests()
                     + " requests), workload " + workload.describe());
             err.flush();
-            RunResult result = run.run(target.toString());
+            RunResult result = body.run(run, target.toString());
             executor.close();
             out.println();
             out.print(new ConsoleTable().render(result));
@@ -80,6 +111,9 @@ final class LoadLauncher {
                         + o.out.resolve("intervals.hlog"));
             }
             out.flush();
+            if (!o.noReport) {
+                report(result, o, reporter, printAnalysis, out, err);
+            }
             if (o.minGoodput != null) {
                 double g = result.total().goodputPercent();
                 if (g < o.minGoodput) {
@@ -101,5 +135,33 @@ final class LoadLauncher {
             connections.shutdownGracefully(0, 2, TimeUnit.SECONDS);
             dispatch.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         }
+    }
+
+    /** Analyses the result and writes the HTML report; a result with nothing to analyse gets a message, not a failure. */
+    private static void report(RunResult result, LoadOptions o, ReportWriter reporter, boolean printAnalysis,
+                               PrintWriter out, PrintWriter err) {
+        Path html = o.report != null ? o.report : o.out.resolve("report.html");
+        try {
+            Optional<Timeline> timeline = Optional.empty();
+            Path log = o.out.resolve("intervals.hlog");
+            if (Files.isRegularFile(log)) {
+                timeline = Optional.of(Timeline.read(log));
+            }
+            SweepAnalysis analysis = reporter.write(ResultFile.of(result), html, o.targetRps == null
+                    ? OptionalDouble.empty() : OptionalDouble.of(o.targetRps), timeline);
+            if (printAnalysis) {
+                out.println();
+                out.print(AnalysisText.curveTable(analysis));
+                out.println();
+                out.print(AnalysisText.recommendations(analysis));
+            }
+            out.println("report: " + html);
+        } catch (ResultFormatException e) {
+            err.println("no report: " + e.getMessage());
+        } catch (IOException e) {
+            err.println("no report: cannot write " + html + ": " + e.getMessage());
+        }
+        out.flush();
+        err.flush();
     }
 }

@@ -14,7 +14,7 @@ public final class LoadOptions {
     @Option(names = "--target", required = true, paramLabel = "URL", description = "The server under test, e.g. http://127.0.0.1:8000.")
     String target;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where results.json, results.csv and intervals.hlog go.")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where results.json, results.csv, intervals.hlog and report.html go.")
     java.nio.file.Path out;
 
     @Option(names = "--model", paramLabel = "NAME", description = "The model name sent in every request.")
@@ -79,6 +79,15 @@ public final class LoadOptions {
 
     @Option(names = "--min-goodput", paramLabel = "PCT", description = "Exit 1 when the run's goodput is below PCT per cent.")
     Double minGoodput;
+
+    @Option(names = "--report", paramLabel = "FILE", description = "Where the HTML report goes (default: DIR/report.html).")
+    java.nio.file.Path report;
+
+    @Option(names = "--no-report", description = "Write no HTML report.")
+    boolean noReport;
+
+    @Option(names = "--target-rps", paramLabel = "N", description = "In the report: size for this many requests/s with Little's law.")
+    Double targetRps;
 
     /** The plan's client settings with the command line's on top. */
     ClientSpec client(ClientSpec base) {

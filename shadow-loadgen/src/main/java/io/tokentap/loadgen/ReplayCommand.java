@@ -52,6 +52,11 @@ public final class ReplayCommand implements Callable<Integer> {
             description = "Stop after D (default: ${DEFAULT-VALUE}).")
     Duration maxDuration;
 
+    @Option(names = "--shard", paramLabel = "i/N",
+            description = "Replay only shard i of N (0 <= i < N): every N-th record from the i-th, at its recorded"
+                    + " time; N load generators together send the whole capture. Merge with tokentap merge.")
+    String shard;
+
     @Mixin
     LoadOptions options;
 
@@ -72,6 +77,12 @@ public final class ReplayCommand implements Callable<Integer> {
             w = loader.load(capture, options.model, options.seed);
             if (w instanceof FileWorkload f) {
                 w = f.cycling(false);
+                if (shard != null) {
+                    int[] s = parseShard(shard);
+                    w = ((FileWorkload) w).shard(s[0], s[1]);
+                }
+            } else if (shard != null) {
+                throw new IllegalArgumentException("--shard: " + capture + " is not a file workload");
             }
             long[] offsets = w.recordedOffsetsNanos();
             if (offsets == null) {
@@ -90,5 +101,22 @@ public final class ReplayCommand implements Callable<Integer> {
             return 2;
         }
         return LoadLauncher.launch(plan, w, options, speedup, mapper, spec.commandLine().getOut(), err);
+    }
+
+    /** {@code "i/N"} as {i, N}. */
+    static int[] parseShard(String text) {
+        String[] parts = text.trim().split("/");
+        try {
+            if (parts.length == 2) {
+                int i = Integer.parseInt(parts[0].trim());
+                int n = Integer.parseInt(parts[1].trim());
+                if (n >= 1 && i >= 0 && i < n) {
+                    return new int[] {i, n};
+                }
+            }
+        } catch (NumberFormatException e) {
+            // the message below says what was expected
+        }
+        throw new IllegalArgumentException("--shard: " + text + " (expected: i/N with 0 <= i < N, e.g. 0/4)");
     }
 }

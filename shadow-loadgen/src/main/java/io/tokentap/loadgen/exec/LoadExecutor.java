@@ -85,15 +85,36 @@ public final class LoadExecutor {
      */
     public CompletableFuture<String> runStage(StageSpec stage, Schedule schedule, Workload workload,
                                               StageRecorder recorder, RequestBudget budget, long deadlineNanos) {
+        return runStage(stage, schedule, workload, recorder, budget, deadlineNanos, null);
+    }
+
+    /**
+     * Runs one stage after a warm-up: requests whose intended start falls in the warm-up are recorded in
+     * {@code warmup.recorder()} (and so left out of the stage's results); the stage's own length starts counting when
+     * the warm-up ends. Closed and open stages only.
+     *
+     * @param warmup the warm-up, or null for none
+     */
+    public CompletableFuture<String> runStage(StageSpec stage, Schedule schedule, Workload workload,
+                                              StageRecorder recorder, RequestBudget budget, long deadlineNanos,
+                                              Warmup warmup) {
+        if (warmup != null && stage.model() == LoadModel.REPLAY) {
+            throw new IllegalArgumentException("a replay stage has no warm-up");
+        }
         current.set(recorder);
         long start = nanoTime.getAsLong();
-        long end = stage.model() == LoadModel.REPLAY ? deadlineNanos
-                : Math.min(deadlineNanos, start + stage.profile().duration().toNanos());
-        StageRun run = new StageRun(stage, new SynchronizedWorkload(workload), recorder, budget, start, end);
+        long length = stage.profile().duration().toNanos() + (warmup == null ? 0 : warmup.max().toNanos());
+        long end = stage.model() == LoadModel.REPLAY ? deadlineNanos : Math.min(deadlineNanos, start + length);
+        StageRun run = new StageRun(stage, new SynchronizedWorkload(workload), recorder, budget, start, end, warmup);
         running = run;
         dispatcher.execute(stage.model() == LoadModel.CLOSED ? run::closedTick : () -> run.openTick(schedule));
+        if (warmup != null) {
+            dispatcher.schedule(run::warmupTick, WARMUP_CHECK_NANOS, TimeUnit.NANOSECONDS);
+        }
         return run.done;
     }
+
+    private static final long WARMUP_CHECK_NANOS = 100_000_000L;
 
     /** Stops the running stage's dispatching now (Ctrl-C). */
     public void stopStage() {
@@ -157,7 +178,11 @@ public final class LoadExecutor {
         final StageRecorder recorder;
         final RequestBudget budget;
         final long startNanos;
-        final long endNanos;
+        // Moved once, on the dispatcher, when a warm-up ends; read by the connection loops' callbacks too.
+        volatile long endNanos;
+        final Warmup warmup;
+        // Requests intended before this instant belong to the warm-up.
+        volatile long measureFromNanos;
         final CompletableFuture<String> done = new CompletableFuture<>();
         volatile boolean stopped;
         long nextAbs = Long.MIN_VALUE;
@@ -166,13 +191,41 @@ public final class LoadExecutor {
         final AtomicLong retiring = new AtomicLong();
 
         StageRun(StageSpec stage, Workload workload, StageRecorder recorder, RequestBudget budget, long startNanos,
-                 long endNanos) {
+                 long endNanos, Warmup warmup) {
             this.stage = stage;
             this.workload = workload;
             this.recorder = recorder;
             this.budget = budget;
             this.startNanos = startNanos;
             this.endNanos = endNanos;
+            this.warmup = warmup;
+            this.measureFromNanos = warmup == null ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+
+        /**
+         * Ends the warm-up once it has lasted its minimum and the requests in flight have turned over once (as many
+         * warm-up requests ended as are now in flight), or at its maximum; the stage's length then starts.
+         */
+        void warmupTick() {
+            if (stopped) {
+                return;
+            }
+            long now = nanoTime.getAsLong();
+            long elapsed = now - startNanos;
+            StageRecorder w = warmup.recorder();
+            boolean turnedOver = elapsed >= warmup.min().toNanos() && w.ended() > 0 && w.ended() >= inFlight.get();
+            if (turnedOver || elapsed >= warmup.max().toNanos()) {
+                measureFromNanos = now;
+                endNanos = Math.min(endNanos, now + stage.profile().duration().toNanos());
+                warmup.ended().complete(now);
+            } else {
+                dispatcher.schedule(this::warmupTick, WARMUP_CHECK_NANOS, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        /** The recorder of a request intended at {@code intended}: the warm-up's, or the stage's. */
+        StageRecorder recorderFor(long intended) {
+            return intended < measureFromNanos ? warmup.recorder() : recorder;
         }
 
         void finish(String reason) {
@@ -241,9 +294,10 @@ public final class LoadExecutor {
         void submit(RequestSpec spec, long intended, long now, InFlightRequest previous,
                     java.util.function.BiConsumer<InFlightRequest, RequestOutcome> onEnd) {
             inFlight.incrementAndGet();
-            recorder.dispatched(now - intended);
+            StageRecorder rec = recorderFor(intended);
+            rec.dispatched(now - intended);
             ClientWorker w = pickWorker();
-            InFlightRequest r = new InFlightRequest(spec, intended, recorder, (req, o) -> {
+            InFlightRequest r = new InFlightRequest(spec, intended, rec, (req, o) -> {
                 // The chain's totals are recorded before the request stops counting as in flight, so a stage that
                 // waits for its last request to end also sees that request's chain.
                 try {
@@ -292,7 +346,7 @@ public final class LoadExecutor {
                 next = r.spec.session().nextTurn(r.spec, r.timeline.outputTokens());
             }
             if (inChain && (next == null || stopped)) {
-                recorder.chainEnded(r.chainStartNanos, r.timeline.endNanos(), r.chainTokens(),
+                recorderFor(r.chainStartNanos).chainEnded(r.chainStartNanos, r.timeline.endNanos(), r.chainTokens(),
                         o == RequestOutcome.OK && next == null);
             }
             return stopped ? null : next;
@@ -354,7 +408,8 @@ public final class LoadExecutor {
         /** A session or pipeline could not send its next call: it counts as incomplete. */
         private void chainCut(InFlightRequest previous) {
             if (previous != null) {
-                recorder.chainEnded(previous.chainStartNanos, nanoTime.getAsLong(), previous.chainTokens(), false);
+                recorderFor(previous.chainStartNanos).chainEnded(previous.chainStartNanos, nanoTime.getAsLong(),
+                        previous.chainTokens(), false);
             }
         }
 

@@ -64,6 +64,14 @@ public final class ResultsJson {
             stages.add(stage(s, r.pricing()));
         }
         root.set("run", stage(r.total(), r.pricing()));
+        if (!r.warmups().isEmpty()) {
+            // Requests sent during the stages' warm-ups: not in any stage's figures, kept so that every request
+            // sent is accounted for (a proxy in front of the target saw them too).
+            var warmups = root.putArray("warmups");
+            for (StageStats s : r.warmups()) {
+                warmups.add(stage(s, r.pricing()));
+            }
+        }
         return root;
     }
 
@@ -205,6 +213,9 @@ public final class ResultsJson {
                 pricing.path("output_per_million").asDouble(0)));
         for (JsonNode s : root.path("stages")) {
             r.stages().add(readStage(s));
+        }
+        for (JsonNode s : root.path("warmups")) {
+            r.warmups().add(readStage(s));
         }
         return r;
     }

@@ -14,6 +14,7 @@ public final class RunResult {
 
     private final Map<String, String> info = new LinkedHashMap<>();
     private final List<StageStats> stages = new ArrayList<>();
+    private final List<StageStats> warmups = new ArrayList<>();
     private Slo slo = Slo.NONE;
     private boolean partial;
     private String stopReason = "";
@@ -58,6 +59,23 @@ public final class RunResult {
 
     public List<StageStats> stages() {
         return stages;
+    }
+
+    /**
+     * The warm-ups of the stages that had one (a sweep's levels), kept out of the stages' figures; with the stages
+     * they account for every request sent.
+     */
+    public List<StageStats> warmups() {
+        return warmups;
+    }
+
+    /** Every request sent, warm-ups included: what a proxy in front of the target saw of this run. */
+    public StageStats traffic() {
+        StageStats t = total();
+        for (StageStats w : warmups) {
+            t.add(w, false);
+        }
+        return t;
     }
 
     public Slo slo() {
@@ -113,7 +131,12 @@ public final class RunResult {
                     throw new IllegalArgumentException("shards ran different plans: " + r.stages.size() + " stages vs "
                             + first.stages.size());
                 }
-                merged.add(r.stages.get(i), true);
+                StageStats other = r.stages.get(i);
+                if (!other.name().equals(f.name()) || other.level() != f.level()) {
+                    throw new IllegalArgumentException("shards ran different plans: stage " + (i + 1) + " is "
+                            + other.name() + " in one and " + f.name() + " in another");
+                }
+                merged.add(other, true);
             }
             out.stages.add(merged);
         }

@@ -37,6 +37,7 @@ public final class StageRecorder {
     private final Recorder chainTokens = new Recorder(1, 1_000_000_000L, 3);
     private Histogram recycledChain;
     private final LongAdder chainsIncomplete = new LongAdder();
+    private final LongAdder ended = new LongAdder();
 
     public StageRecorder(StageStats stats, Slo slo) {
         this(stats, slo, false);
@@ -139,6 +140,11 @@ public final class StageRecorder {
         outcomes[RequestOutcome.DROPPED.ordinal()].increment();
     }
 
+    /** Requests that ended (any outcome) since this recorder was made; draining does not reset it. */
+    public long ended() {
+        return ended.sum();
+    }
+
     /** Requests sent and not finished yet. */
     public long inFlight() {
         return inFlight.sum();
@@ -152,6 +158,7 @@ public final class StageRecorder {
      */
     public void finished(RequestTimeline t, long actualSendNanos, RequestOutcome outcome) {
         inFlight.decrement();
+        ended.increment();
         outcomes[outcome.ordinal()].increment();
         var usage = t.usage();
         if (usage.inputTokens() > 0) {

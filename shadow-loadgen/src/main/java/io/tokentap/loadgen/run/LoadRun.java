@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tokentap.loadgen.config.Durations;
 import io.tokentap.loadgen.exec.LoadExecutor;
 import io.tokentap.loadgen.exec.RequestBudget;
+import io.tokentap.loadgen.exec.Warmup;
 import io.tokentap.loadgen.plan.LoadModel;
 import io.tokentap.loadgen.plan.Plan;
 import io.tokentap.loadgen.plan.StageSpec;
@@ -56,6 +57,8 @@ public final class LoadRun {
     private final boolean liveLine;
     private final double replaySpeedup;
     private io.tokentap.loadgen.server.ServerSampler sampler;
+    private Duration warmupMin;
+    private Duration warmupMax;
     private RunResult.Pricing pricing = RunResult.Pricing.NONE;
     private final CountDownLatch interrupted = new CountDownLatch(1);
     private final List<StageRecorder> open = new ArrayList<>();
@@ -100,13 +103,46 @@ public final class LoadRun {
         return this;
     }
 
+    /**
+     * Gives every closed and open stage a warm-up (see {@link Warmup}) whose requests stay out of its results, and
+     * lets each stage's requests end before the next stage starts, so every stage is measured on its own.
+     */
+    public LoadRun warmup(Duration min, Duration max) {
+        this.warmupMin = min;
+        this.warmupMax = max;
+        return this;
+    }
+
+    /**
+     * What a run measures next, given the stages measured so far (drained, with the client check applied when the
+     * run has a warm-up): a plan's stages in turn, or a sweep's next level. Null ends the run.
+     */
+    @FunctionalInterface
+    public interface StageSource {
+        StageSpec next(List<StageStats> done);
+    }
+
     /** Ends the run early: dispatching stops, running requests are cancelled, results are written as partial. */
     public void interrupt() {
         interrupted.countDown();
         executor.stopStage();
     }
 
+    /** Runs the plan's stages in turn. */
     public RunResult run(String target) throws IOException, InterruptedException {
+        List<StageSpec> stages = plan.stages();
+        return run(target, done -> done.size() < stages.size() ? stages.get(done.size()) : null, stages.size(),
+                plan.stages().stream().anyMatch(s -> s.model() == LoadModel.REPLAY) ? "replay" : "run");
+    }
+
+    /**
+     * Runs the stages {@code source} hands out, one after the other, within the plan's limits.
+     *
+     * @param knownStages how many stages there will be, for the progress line, or 0 when unknown
+     * @param kind        the result's kind: run, replay or sweep
+     */
+    public RunResult run(String target, StageSource source, int knownStages, String kind)
+            throws IOException, InterruptedException {
         RunResult result = new RunResult();
         result.slo(plan.slo());
         result.pricing(pricing);
@@ -116,10 +152,12 @@ public final class LoadRun {
         result.info().put("started_at", Instant.now().toString());
         result.info().put("max_duration", Durations.format(plan.maxDuration()));
         result.info().put("max_requests", Long.toString(plan.maxRequests()));
-        boolean replay = plan.stages().stream().anyMatch(s -> s.model() == LoadModel.REPLAY);
         boolean closed = plan.stages().stream().allMatch(s -> s.model() == LoadModel.CLOSED);
-        result.info().put("kind", replay ? "replay" : "run");
+        result.info().put("kind", kind);
         result.info().put("mode", closed ? "concurrency" : "rate");
+        if (warmupMax != null) {
+            result.info().put("warmup", Durations.format(warmupMin) + ".." + Durations.format(warmupMax));
+        }
         if (outDir != null) {
             Files.createDirectories(outDir);
             intervalLog = new HistogramLogWriter(outDir.resolve("intervals.hlog").toFile());
@@ -145,7 +183,7 @@ public final class LoadRun {
         Well19937c rng = new Well19937c(plan.seed());
         try {
             int index = 0;
-            for (StageSpec stage : plan.stages()) {
+            for (StageSpec stage = source.next(result.stages()); stage != null; stage = source.next(result.stages())) {
                 index++;
                 if (interrupted.getCount() == 0) {
                     stopReason = "interrupted";
@@ -175,22 +213,55 @@ public final class LoadRun {
                     case CLOSED -> null;
                 };
                 currentRecorder = rec;
-                currentStage = index + "/" + plan.stages().size() + " " + stage.name() + " " + stage.loadLabel();
-                currentStageStart = nanoTime.getAsLong();
+                String label = (knownStages > 0 ? index + "/" + knownStages : "level " + index) + " " + stage.name()
+                        + " " + stage.loadLabel();
+                long stageStart = nanoTime.getAsLong();
+                currentStageStart = stageStart;
                 currentStageLength = stage.model() == LoadModel.REPLAY ? replayLength() : stage.profile().duration().toNanos();
-                progress.accept("stage " + currentStage + " for " + Durations.format(
-                        Duration.ofNanos(currentStageLength)));
-                CompletableFuture<String> done = executor.runStage(stage, schedule, workload, rec, budget, deadline);
+                Warmup warmup = warmupMax == null || stage.model() == LoadModel.REPLAY ? null
+                        : new Warmup(warmupMin, warmupMax, new StageRecorder(new StageStats(stage.name(), "warmup",
+                                stage.loadLabel(), stage.profile().peak()), plan.slo()));
+                currentStage = warmup == null ? label : label + " (warm-up)";
+                progress.accept("stage " + label + " for " + Durations.format(Duration.ofNanos(currentStageLength))
+                        + (warmup == null ? "" : " after a warm-up of " + Durations.format(warmupMin) + " to "
+                                + Durations.format(warmupMax)));
+                if (warmup != null) {
+                    warmup.ended().thenAccept(at -> {
+                        // The measured window starts now: the stage's length, the progress bar and the server
+                        // figures count from here.
+                        currentStageStart = at;
+                        currentStage = label;
+                        if (sampler != null) {
+                            sampler.discard();
+                        }
+                    });
+                }
+                CompletableFuture<String> done = executor.runStage(stage, schedule, workload, rec, budget, deadline,
+                        warmup);
                 if (interrupted.getCount() == 0) {
                     // Ctrl-C came between two stages: stop this one at once.
                     executor.stopStage();
                 }
                 String reason = await(done);
-                stats.durationSeconds((nanoTime.getAsLong() - currentStageStart) / 1e9);
+                long measuredFrom = warmup == null ? stageStart : warmup.ended().getNow(nanoTime.getAsLong());
+                stats.durationSeconds(Math.max(0, nanoTime.getAsLong() - measuredFrom) / 1e9);
                 if (sampler != null) {
                     sampler.finishStage(stats);
                 }
                 result.stages().add(stats);
+                if (warmup != null) {
+                    // This stage's requests end before the next one starts, and what they measured is drained, so
+                    // the source sees the whole stage when it picks the next.
+                    if (!executor.awaitIdle(graceAfterStage())) {
+                        executor.cancelAll();
+                        executor.awaitIdle(Duration.ofSeconds(5));
+                    }
+                    drainAll();
+                    ClientCheck.DEFAULT.apply(stats);
+                    warmup.recorder().drain((m, h) -> { });
+                    warmup.recorder().stats().durationSeconds(Math.max(0, measuredFrom - stageStart) / 1e9);
+                    result.warmups().add(warmup.recorder().stats());
+                }
                 if (!reason.equals("stage complete") && !reason.equals("replay complete")) {
                     // A limit, the end of a finite workload, or Ctrl-C: later stages do not run.
                     stopReason = reason;
@@ -200,10 +271,7 @@ public final class LoadRun {
             }
             // Let the last requests finish, within the request timeout (at most 30 s); on Ctrl-C or at the run's
             // time limit, cancel them: the limit is a hard one.
-            Duration grace = plan.client().timeout().plusSeconds(1);
-            if (grace.compareTo(Duration.ofSeconds(30)) > 0) {
-                grace = Duration.ofSeconds(30);
-            }
+            Duration grace = graceAfterStage();
             long untilDeadline = Math.max(0, deadline - nanoTime.getAsLong());
             boolean deadlineFirst = untilDeadline < grace.toNanos();
             if (deadlineFirst) {
@@ -240,6 +308,12 @@ public final class LoadRun {
             new ResultsCsv().write(result, outDir.resolve("results.csv"));
         }
         return result;
+    }
+
+    /** How long the last requests of a stage may take to end: the request timeout plus 1 s, at most 30 s. */
+    private Duration graceAfterStage() {
+        Duration grace = plan.client().timeout().plusSeconds(1);
+        return grace.compareTo(Duration.ofSeconds(30)) > 0 ? Duration.ofSeconds(30) : grace;
     }
 
     private String await(CompletableFuture<String> done) throws InterruptedException {

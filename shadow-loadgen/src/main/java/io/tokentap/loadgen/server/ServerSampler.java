@@ -58,6 +58,13 @@ public final class ServerSampler {
         });
     }
 
+    /** Forgets the samples taken so far in this stage (its warm-up). */
+    public synchronized void discard() {
+        sums.clear();
+        samples = 0;
+        failures = 0;
+    }
+
     /** Writes the stage's figures ({@code kv_cache_usage_max}, {@code _mean}, ...) into {@code stats} and starts over. */
     public synchronized void finishStage(StageStats stats) {
         sums.forEach((k, s) -> {

@@ -48,6 +48,31 @@ public final class FileWorkload implements Workload {
         return new FileWorkload(description, size, build, offsets, cycle);
     }
 
+    /**
+     * Shard {@code index} of {@code count}: every {@code count}-th entry from {@code index} on, with its recorded
+     * offset unchanged, so that {@code count} load generators replaying one shard each send the whole file at its
+     * recorded times.
+     */
+    public FileWorkload shard(int index, int count) {
+        if (count < 1 || index < 0 || index >= count) {
+            throw new IllegalArgumentException("shard: " + index + "/" + count + " (expected: 0 <= i < N)");
+        }
+        int n = size > index ? (size - index + count - 1) / count : 0;
+        if (n == 0) {
+            throw new IllegalArgumentException(description + ": shard " + index + "/" + count + " has no entries ("
+                    + size + " in all)");
+        }
+        long[] o = null;
+        if (offsets != null) {
+            o = new long[n];
+            for (int k = 0; k < n; k++) {
+                o[k] = offsets[index + k * count];
+            }
+        }
+        return new FileWorkload(description + ", shard " + index + "/" + count, n,
+                k -> build.apply(index + k * count), o, cycle);
+    }
+
     public int size() {
         return size;
     }
