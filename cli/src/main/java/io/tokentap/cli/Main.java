@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         description = "Finds and guards the breaking point of LLM inference services.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            DemoCommand.class,
             io.tokentap.proxy.ProxyCommand.class,
             io.tokentap.sim.SimCommand.class,
             io.tokentap.loadgen.RunCommand.class,

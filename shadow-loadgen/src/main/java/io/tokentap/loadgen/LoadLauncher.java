@@ -84,6 +84,9 @@ final class LoadLauncher {
                 err.flush();
             }, tty, replaySpeedup);
             run.pricing(new io.tokentap.loadgen.result.RunResult.Pricing(o.priceInput, o.priceOutput));
+            if (o.maxClientLag != null) {
+                run.clientCheck(new io.tokentap.loadgen.run.ClientCheck(o.maxClientLag.toNanos() / 1e6));
+            }
             if (o.metricsUrl != null) {
                 run.sampling(new ServerSampler(HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build(),
                         URI.create(o.metricsUrl), Duration.ofMillis(800)));

@@ -80,6 +80,11 @@ public final class LoadOptions {
     @Option(names = "--min-goodput", paramLabel = "PCT", description = "Exit 1 when the run's goodput is below PCT per cent.")
     Double minGoodput;
 
+    @Option(names = "--max-client-lag", converter = DurationConverter.class, paramLabel = "D",
+            description = "A stage is client-bound when the load generator's dispatch or event-loop lag p99 exceeds D"
+                    + " (default: 5ms); raise it on a shared, noisy machine.")
+    Duration maxClientLag;
+
     @Option(names = "--report", paramLabel = "FILE", description = "Where the HTML report goes (default: DIR/report.html).")
     java.nio.file.Path report;
 

@@ -92,6 +92,11 @@ public final class SweepCommand implements Callable<Integer> {
             description = "The longest warm-up per level (default: ${DEFAULT-VALUE}).")
     Duration warmupMax;
 
+    @Option(names = "--min-requests", defaultValue = "20", paramLabel = "N",
+            description = "Each level's hold goes on until N requests were sent in it, up to 4 times --hold"
+                    + " (default: ${DEFAULT-VALUE}).")
+    long minRequests;
+
     @Option(names = "--max-duration", defaultValue = "1h", converter = DurationConverter.class, paramLabel = "D",
             description = "A hard limit on the whole sweep (default: ${DEFAULT-VALUE}).")
     Duration maxDuration;
@@ -181,7 +186,7 @@ public final class SweepCommand implements Callable<Integer> {
         }
         ReportWriter reporter = new ReportWriter(knee, SlaPolicy.defaults(), limitFraction);
         return LoadLauncher.launch(plan, w, options, 1, mapper, out, err, (run, target) -> run
-                .warmup(warmup, warmupMax)
+                .warmup(warmup, warmupMax, minRequests)
                 .run(target, done -> sweep.next(done, line -> {
                     err.println(line);
                     err.flush();

@@ -103,7 +103,10 @@ public final class LoadExecutor {
         }
         current.set(recorder);
         long start = nanoTime.getAsLong();
-        long length = stage.profile().duration().toNanos() + (warmup == null ? 0 : warmup.max().toNanos());
+        // With a warm-up, the hold may be stretched (see Warmup): the stage can last up to its warm-up plus
+        // HOLD_STRETCH times its length.
+        long length = warmup == null ? stage.profile().duration().toNanos()
+                : warmup.max().toNanos() + HOLD_STRETCH * stage.profile().duration().toNanos();
         long end = stage.model() == LoadModel.REPLAY ? deadlineNanos : Math.min(deadlineNanos, start + length);
         StageRun run = new StageRun(stage, new SynchronizedWorkload(workload), recorder, budget, start, end, warmup);
         running = run;
@@ -115,6 +118,8 @@ public final class LoadExecutor {
     }
 
     private static final long WARMUP_CHECK_NANOS = 100_000_000L;
+    /** A warmed-up stage's measured window lasts at most this many times the stage's length. */
+    public static final int HOLD_STRETCH = 4;
 
     /** Stops the running stage's dispatching now (Ctrl-C). */
     public void stopStage() {
@@ -181,6 +186,8 @@ public final class LoadExecutor {
         // Moved once, on the dispatcher, when a warm-up ends; read by the connection loops' callbacks too.
         volatile long endNanos;
         final Warmup warmup;
+        // The closed model's level over time: with a warm-up, held on through a stretched hold.
+        final io.tokentap.loadgen.schedule.LoadProfile profile;
         // Requests intended before this instant belong to the warm-up.
         volatile long measureFromNanos;
         final CompletableFuture<String> done = new CompletableFuture<>();
@@ -200,6 +207,8 @@ public final class LoadExecutor {
             this.endNanos = endNanos;
             this.warmup = warmup;
             this.measureFromNanos = warmup == null ? Long.MIN_VALUE : Long.MAX_VALUE;
+            this.profile = warmup == null ? stage.profile()
+                    : stage.profile().lengthened(stage.profile().duration().multipliedBy(HOLD_STRETCH - 1));
         }
 
         /**
@@ -213,14 +222,43 @@ public final class LoadExecutor {
             long now = nanoTime.getAsLong();
             long elapsed = now - startNanos;
             StageRecorder w = warmup.recorder();
-            boolean turnedOver = elapsed >= warmup.min().toNanos() && w.ended() > 0 && w.ended() >= inFlight.get();
+            boolean turnedOver = elapsed >= warmup.min().toNanos()
+                    && w.ended() >= Math.max(Warmup.MIN_ENDED, inFlight.get());
             if (turnedOver || elapsed >= warmup.max().toNanos()) {
                 measureFromNanos = now;
-                endNanos = Math.min(endNanos, now + stage.profile().duration().toNanos());
+                endNanos = Math.min(endNanos, now + HOLD_STRETCH * stage.profile().duration().toNanos());
                 warmup.ended().complete(now);
+                dispatcher.schedule(this::holdTick, stage.profile().duration().toNanos(), TimeUnit.NANOSECONDS);
             } else {
                 dispatcher.schedule(this::warmupTick, WARMUP_CHECK_NANOS, TimeUnit.NANOSECONDS);
             }
+        }
+
+        /**
+         * Ends a warmed-up stage once it was held for its length and at least {@link Warmup#minRequests()} requests
+         * were sent in the measured window; until then the hold goes on, up to {@link #HOLD_STRETCH} times.
+         */
+        void holdTick() {
+            if (stopped) {
+                return;
+            }
+            if (recorder.ended() + recorder.inFlight() >= warmup.minRequests()) {
+                finish("stage complete");
+            } else {
+                dispatcher.schedule(this::holdTick, WARMUP_CHECK_NANOS, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        /**
+         * Where the stage's load profile starts: at the stage's start, or after the warm-up, which holds the
+         * profile's first value.
+         */
+        long profileStartNanos(long now) {
+            if (warmup == null) {
+                return startNanos;
+            }
+            long from = measureFromNanos;
+            return from == Long.MAX_VALUE ? now : from;
         }
 
         /** The recorder of a request intended at {@code intended}: the warm-up's, or the stage's. */
@@ -362,7 +400,7 @@ public final class LoadExecutor {
                 finish(endNanos < startNanos + stage.profile().duration().toNanos() ? "max duration" : "stage complete");
                 return;
             }
-            long target = Math.round(stage.profile().valueAt((now - startNanos) / 1e9));
+            long target = Math.round(profile.valueAt(Math.max(0, now - profileStartNanos(now)) / 1e9));
             long active = users.get() - retiring.get();
             for (long i = active; i < target && !stopped; i++) {
                 if (retiring.get() > 0) {

@@ -57,7 +57,9 @@ public final class LoadRun {
     private final boolean liveLine;
     private final double replaySpeedup;
     private io.tokentap.loadgen.server.ServerSampler sampler;
+    private ClientCheck clientCheck = ClientCheck.DEFAULT;
     private Duration warmupMin;
+    private long warmupMinRequests;
     private Duration warmupMax;
     private RunResult.Pricing pricing = RunResult.Pricing.NONE;
     private final CountDownLatch interrupted = new CountDownLatch(1);
@@ -103,13 +105,21 @@ public final class LoadRun {
         return this;
     }
 
+    /** How a stage is judged client-bound (default {@link ClientCheck#DEFAULT}). */
+    public LoadRun clientCheck(ClientCheck c) {
+        this.clientCheck = c;
+        return this;
+    }
+
     /**
-     * Gives every closed and open stage a warm-up (see {@link Warmup}) whose requests stay out of its results, and
-     * lets each stage's requests end before the next stage starts, so every stage is measured on its own.
+     * Gives every closed and open stage a warm-up (see {@link Warmup}) whose requests stay out of its results, holds
+     * each measured window until at least {@code minRequests} requests were sent in it, and lets each stage's
+     * requests end before the next stage starts, so every stage is measured on its own.
      */
-    public LoadRun warmup(Duration min, Duration max) {
+    public LoadRun warmup(Duration min, Duration max, long minRequests) {
         this.warmupMin = min;
         this.warmupMax = max;
+        this.warmupMinRequests = minRequests;
         return this;
     }
 
@@ -206,9 +216,15 @@ public final class LoadRun {
                 synchronized (open) {
                     open.add(rec);
                 }
+                boolean warm = warmupMax != null && stage.model() != LoadModel.REPLAY;
+                if (warm && !stage.profile().isConstant()) {
+                    throw new IllegalArgumentException(stage.name() + ": a warm-up needs a stage of constant load");
+                }
                 Schedule schedule = switch (stage.model()) {
-                    case OPEN -> new OpenSchedule(stage.profile(), stage.arrival(), stage.gammaShape(),
-                            new Well19937c(rng.nextLong()));
+                    // With a warm-up, arrivals go on at the stage's rate through it and the measured window.
+                    case OPEN -> new OpenSchedule(warm ? stage.profile().lengthened(warmupMax.plus(
+                            stage.profile().duration().multipliedBy(LoadExecutor.HOLD_STRETCH - 1))) : stage.profile(),
+                            stage.arrival(), stage.gammaShape(), new Well19937c(rng.nextLong()));
                     case REPLAY -> new ReplaySchedule(offsets(), stage.speedup());
                     case CLOSED -> null;
                 };
@@ -218,8 +234,8 @@ public final class LoadRun {
                 long stageStart = nanoTime.getAsLong();
                 currentStageStart = stageStart;
                 currentStageLength = stage.model() == LoadModel.REPLAY ? replayLength() : stage.profile().duration().toNanos();
-                Warmup warmup = warmupMax == null || stage.model() == LoadModel.REPLAY ? null
-                        : new Warmup(warmupMin, warmupMax, new StageRecorder(new StageStats(stage.name(), "warmup",
+                Warmup warmup = !warm ? null
+                        : new Warmup(warmupMin, warmupMax, warmupMinRequests, new StageRecorder(new StageStats(stage.name(), "warmup",
                                 stage.loadLabel(), stage.profile().peak()), plan.slo()));
                 currentStage = warmup == null ? label : label + " (warm-up)";
                 progress.accept("stage " + label + " for " + Durations.format(Duration.ofNanos(currentStageLength))
@@ -257,7 +273,7 @@ public final class LoadRun {
                         executor.awaitIdle(Duration.ofSeconds(5));
                     }
                     drainAll();
-                    ClientCheck.DEFAULT.apply(stats);
+                    clientCheck.apply(stats);
                     warmup.recorder().drain((m, h) -> { });
                     warmup.recorder().stats().durationSeconds(Math.max(0, measuredFrom - stageStart) / 1e9);
                     result.warmups().add(warmup.recorder().stats());
@@ -296,7 +312,7 @@ public final class LoadRun {
         for (StageStats s : result.stages()) {
             // Classes first seen after the stage ended get its length too.
             s.durationSeconds(s.durationSeconds());
-            ClientCheck.DEFAULT.apply(s);
+            clientCheck.apply(s);
         }
         result.stopped(partial || interrupted.getCount() == 0, interrupted.getCount() == 0 ? "interrupted" : stopReason);
         if (liveLine) {

@@ -113,6 +113,19 @@ public final class LoadProfile {
         return values[i] + (values[i + 1] - values[i]) * (t - t0) / (t1 - t0);
     }
 
+    /** Whether the level is the same all through the stage. */
+    public boolean isConstant() {
+        return Arrays.stream(values).allMatch(v -> v == values[0]);
+    }
+
+    /** A constant profile's level for {@code extra} longer (a warm-up before it). */
+    public LoadProfile lengthened(Duration extra) {
+        if (!isConstant()) {
+            throw new IllegalArgumentException("only a constant level can be lengthened");
+        }
+        return constant(values[0], duration().plus(extra));
+    }
+
     /** The highest level anywhere in the stage. */
     public double peak() {
         return Arrays.stream(values).max().orElse(0);

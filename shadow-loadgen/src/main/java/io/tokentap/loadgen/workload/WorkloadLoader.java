@@ -53,7 +53,7 @@ public final class WorkloadLoader {
         List<SyntheticWorkload.RequestClass> classes = List.of(
                 new SyntheticWorkload.RequestClass("short-chat", 0.8, lognormal(200, 0.6, 8, 2000),
                         lognormal(150, 0.5, 8, 1000)),
-                new SyntheticWorkload.RequestClass("long-doc", 0.2, lognormal(3000, 0.4, 500, 16000),
+                new SyntheticWorkload.RequestClass("long-doc", 0.2, lognormal(3000, 0.4, 500, 6500),
                         lognormal(300, 0.4, 16, 1500)));
         return new SyntheticWorkload(classes, null, model, 0, text, bodies, new Well19937c(seed));
     }

@@ -44,6 +44,8 @@ public final class ScriptedUpstream implements AutoCloseable {
     public volatile long ttftMillis = 5;
     public volatile long itlMillis = 2;
     public volatile int status = 200;
+    /** Requests beyond this many at once are answered 503 (an overloaded server); 0 for no limit. */
+    public volatile int maxConcurrentBeforeError;
     public volatile long stallUntilNanos;
     public final AtomicInteger requests = new AtomicInteger();
     public final AtomicInteger connections = new AtomicInteger();
@@ -88,9 +90,11 @@ public final class ScriptedUpstream implements AutoCloseable {
                 tenantKeys.add(tenant);
             }
             boolean keepAlive = HttpUtil.isKeepAlive(req);
-            if (status != 200) {
+            int limit = maxConcurrentBeforeError;
+            int answer = limit > 0 && concurrent.get() >= limit ? 503 : status;
+            if (answer != 200) {
                 DefaultFullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                        HttpResponseStatus.valueOf(status),
+                        HttpResponseStatus.valueOf(answer),
                         Unpooled.copiedBuffer("{\"error\":{\"message\":\"no\"}}", StandardCharsets.UTF_8));
                 r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
                 HttpUtil.setContentLength(r, r.content().readableBytes());
