@@ -64,8 +64,9 @@ public final class ReportCommand implements Callable<Integer> {
             ResultFile file = ResultFile.read(result);
             SweepAnalysis analysis = new ReportWriter(criteria, SlaPolicy.defaults(), limitFraction).write(file, html,
                     targetRps == null ? OptionalDouble.empty() : OptionalDouble.of(targetRps), timeline(err));
-            out.println(analysis.knee().describe());
-            analysis.rateLimits().ifPresent(l -> out.print(l.toYaml()));
+            out.print(AnalysisText.curveTable(analysis));
+            out.println();
+            out.print(AnalysisText.recommendations(analysis));
             out.println("report: " + html);
             out.flush();
             return 0;

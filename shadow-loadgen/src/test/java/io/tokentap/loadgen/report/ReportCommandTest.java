@@ -29,8 +29,9 @@ class ReportCommandTest {
 
         assertThat(run(result.toString(), "--html", html.toString(), "--target-rps", "40")).isZero();
 
-        assertThat(out.toString()).startsWith("breaking point at load 48: KV cache saturated")
-                .contains("limits:", "report: " + html);
+        assertThat(out.toString()).startsWith("concurrency ").contains("\n48 <- knee ")
+                .contains("\nbreaking point at load 48: KV cache saturated", "limits:", "operating point: 33-38",
+                        "report: " + html);
         assertThat(Files.readString(html)).startsWith("<!DOCTYPE html>").contains("TTFT hockey stick");
     }
 
@@ -41,7 +42,7 @@ class ReportCommandTest {
         // p95 TTFT is ~130 ms up to 32 streams: a 100 ms SLA breaks at the first level.
         assertThat(run(result.toString(), "--html", dir.resolve("r.html").toString(), "--sla-ttft-p95", "100ms"))
                 .isZero();
-        assertThat(out.toString()).startsWith("breaking point at load 1: p95 TTFT over SLA");
+        assertThat(out.toString()).contains("\nbreaking point at load 1: p95 TTFT over SLA");
     }
 
     @Test
