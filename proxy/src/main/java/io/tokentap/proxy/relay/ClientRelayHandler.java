@@ -148,6 +148,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             ex.ticket = g.ticket();
+            ex.usageInjected = g.usageInjected();
         }
         RelayHeaders.toUpstream(req, rc.config().upstream(), rc.config().relay().preserveHost(),
                 ctx.channel().remoteAddress());
@@ -286,7 +287,13 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         ex.timeline.firstByte(nanos);
         ex.timeline.status(code);
         ex.responseStarted = true;
-        ex.openTap(r.headers().get(HttpHeaderNames.CONTENT_TYPE));
+        String contentType = r.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        ex.openTap(contentType);
+        if (ex.usageInjected && code == 200 && contentType != null
+                && contentType.regionMatches(true, 0, "text/event-stream", 0, 17)
+                && !r.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            ex.usageFilter = new UsageChunkFilter(ctx.alloc());
+        }
         ex.announce();
         ex.upstreamReusable = HttpUtil.isKeepAlive(r);
         boolean bodyless = "HEAD".equals(ex.method) || code == 204 || code == 304;
@@ -308,7 +315,8 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         // The transport moves the buffer's reader index as it writes, so the tap reads through its own view, after
         // the bytes are on their way: measuring never delays the stream.
         ByteBuf view = ex.tapping() && n > 0 ? body.retainedSlice() : null;
-        ctx.writeAndFlush(c, ctx.voidPromise());
+        // The client gets the stream it asked for: the usage the proxy asked for is the tap's alone.
+        ctx.writeAndFlush(ex.usageFilter == null ? c : ex.usageFilter.filter(c, last), ctx.voidPromise());
         if (view != null) {
             try {
                 ex.tap(view, nanos);
