@@ -241,6 +241,10 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
             c.release(); // a body part of a request that was already answered
             return;
         }
+        if (c.decoderResult().isFailure()) {
+            malformedBody(ex, c);
+            return;
+        }
         boolean last = c instanceof LastHttpContent;
         ex.peekRequest(c.content(), last);
         if (last) {
@@ -440,6 +444,25 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         releaseInbox();
         writeError(HttpVersion.HTTP_1_1, RelayHeaders.statusForMalformed(cause), "invalid_request",
                 "malformed HTTP request", false);
+    }
+
+    /** The request body broke the protocol (an invalid chunk size): 400 if nothing was answered yet, and close. */
+    private void malformedBody(Exchange ex, HttpContent c) {
+        rc.errors().report("client", RelayErrors.Cause.PROTOCOL, c.decoderResult().cause(), ctx.channel());
+        c.release();
+        ex.requestDone = true;
+        ex.clientKeepAlive = false;
+        releaseUpstream(ex, false);
+        if (ex.responseStarted) {
+            long now = System.nanoTime();
+            ex.responseDone = true;
+            ex.endTap(now);
+            ex.finish(Outcome.CLIENT_CANCEL, now);
+            closeAfterFlush();
+        } else {
+            respondError(ex, HttpResponseStatus.BAD_REQUEST, "invalid_request", "malformed HTTP request body",
+                    Outcome.CLIENT_CANCEL);
+        }
     }
 
     private void writeError(HttpVersion version, HttpResponseStatus status, String type, String message,

@@ -89,8 +89,13 @@ public final class AdmissionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (c.decoderResult().isFailure()) {
+            // A broken body (an invalid chunk size): the head goes on marked malformed, the relay answers 400 and
+            // closes. The relay has not seen the head yet, so the failed part alone would answer nothing.
+            HttpRequest r = head;
             release();
-            ctx.fireChannelRead(c); // the relay reports it and closes
+            r.setDecoderResult(c.decoderResult());
+            c.release();
+            ctx.fireChannelRead(r);
             return;
         }
         long size = body == null ? 0 : body.readableBytes();
