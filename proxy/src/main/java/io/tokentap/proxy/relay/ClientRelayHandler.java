@@ -98,6 +98,9 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
                 HttpObject o = inbox.poll();
                 if (o instanceof HttpRequest r) {
                     startExchange(r);
+                    if (r.decoderResult().isFailure()) {
+                        continue; // answered 400 and released, also when the decoder made it a FullHttpRequest
+                    }
                 }
                 if (o instanceof HttpContent c) {
                     onRequestContent(c);
@@ -121,6 +124,9 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         boolean waitingForUpstream = exchange != null && exchange.upstream == null && !exchange.responseDone;
         boolean read = !closing && inbox.isEmpty() && !requestBodyPaused && !waitingForUpstream;
         Channel ch = ctx.channel();
+        if (!ch.isOpen() || !ch.isRegistered()) {
+            return; // closed within this read (a 400 and close): Netty has no registration left to change
+        }
         if (ch.config().isAutoRead() != read) {
             ch.config().setAutoRead(read);
         }
