@@ -9,7 +9,9 @@ import java.util.Set;
 /**
  * How the sidecar protects the server behind it: tenant identity, rate limits, token estimation, load shedding,
  * retries, the circuit breaker and timeouts, and the largest request body buffered for admission and retries
- * ({@code maxRequestBodyBytes}; a larger one is answered 413). Every part is an immutable record validated in its compact
+ * ({@code maxRequestBodyBytes}; a larger one is answered 413), and whether a streamed OpenAI chat or completions
+ * request that does not ask for usage gets {@code stream_options.include_usage} added upstream, with the added
+ * usage chunk taken out of what the client sees ({@code injectUsage}, on by default). Every part is an immutable record validated in its compact
  * constructor; a wrong value fails at start-up with a message that names the field and what was expected, e.g.
  * {@code "limits.requestsPerMinute: -1 (expected: > 0)"}.
  *
@@ -20,7 +22,7 @@ import java.util.Set;
  */
 public record ProtectionConfig(
         Tenants tenants, Limits limits, Tokens tokens, Shedding shedding, Retry retry, Breaker breaker,
-        Timeouts timeouts, int maxRequestBodyBytes) {
+        Timeouts timeouts, int maxRequestBodyBytes, boolean injectUsage) {
 
     public ProtectionConfig {
         positive("maxRequestBodyBytes", maxRequestBodyBytes);
@@ -36,35 +38,39 @@ public record ProtectionConfig(
     /** Defaults: per-tenant limits off, a global cap of 10,000 streams, shedding off, retries and breaker on. */
     public static ProtectionConfig defaults() {
         return new ProtectionConfig(Tenants.defaults(), Limits.defaults(), Tokens.defaults(), Shedding.defaults(),
-                Retry.defaults(), Breaker.defaults(), Timeouts.defaults(), 8 << 20);
+                Retry.defaults(), Breaker.defaults(), Timeouts.defaults(), 8 << 20, true);
     }
 
     public ProtectionConfig withLimits(Limits v) {
-        return new ProtectionConfig(tenants, v, tokens, shedding, retry, breaker, timeouts, maxRequestBodyBytes);
+        return new ProtectionConfig(tenants, v, tokens, shedding, retry, breaker, timeouts, maxRequestBodyBytes, injectUsage);
     }
 
     public ProtectionConfig withShedding(Shedding v) {
-        return new ProtectionConfig(tenants, limits, tokens, v, retry, breaker, timeouts, maxRequestBodyBytes);
+        return new ProtectionConfig(tenants, limits, tokens, v, retry, breaker, timeouts, maxRequestBodyBytes, injectUsage);
     }
 
     public ProtectionConfig withRetry(Retry v) {
-        return new ProtectionConfig(tenants, limits, tokens, shedding, v, breaker, timeouts, maxRequestBodyBytes);
+        return new ProtectionConfig(tenants, limits, tokens, shedding, v, breaker, timeouts, maxRequestBodyBytes, injectUsage);
     }
 
     public ProtectionConfig withBreaker(Breaker v) {
-        return new ProtectionConfig(tenants, limits, tokens, shedding, retry, v, timeouts, maxRequestBodyBytes);
+        return new ProtectionConfig(tenants, limits, tokens, shedding, retry, v, timeouts, maxRequestBodyBytes, injectUsage);
     }
 
     public ProtectionConfig withTimeouts(Timeouts v) {
-        return new ProtectionConfig(tenants, limits, tokens, shedding, retry, breaker, v, maxRequestBodyBytes);
+        return new ProtectionConfig(tenants, limits, tokens, shedding, retry, breaker, v, maxRequestBodyBytes, injectUsage);
     }
 
     public ProtectionConfig withMaxRequestBodyBytes(int v) {
-        return new ProtectionConfig(tenants, limits, tokens, shedding, retry, breaker, timeouts, v);
+        return new ProtectionConfig(tenants, limits, tokens, shedding, retry, breaker, timeouts, v, injectUsage);
+    }
+
+    public ProtectionConfig withInjectUsage(boolean v) {
+        return new ProtectionConfig(tenants, limits, tokens, shedding, retry, breaker, timeouts, maxRequestBodyBytes, v);
     }
 
     public ProtectionConfig withTenants(Tenants v) {
-        return new ProtectionConfig(v, limits, tokens, shedding, retry, breaker, timeouts, maxRequestBodyBytes);
+        return new ProtectionConfig(v, limits, tokens, shedding, retry, breaker, timeouts, maxRequestBodyBytes, injectUsage);
     }
 
     /**

@@ -13,6 +13,7 @@ import java.util.Set;
  * <pre>
  * protection:
  *   maxRequestBodyBytes: 8MiB
+ *   injectUsage: true                          # add stream_options.include_usage upstream, hide its chunk
  *   tenants:   { header: x-tenant-id }          # default: the API key
  *   limits:    { perTenant: true, requestsPerMinute: 600, tokensPerMinute: 200000,
  *                concurrentStreamsPerTenant: 8, maxStreamsInFlight: 10000, maxTenants: 100000,
@@ -42,6 +43,7 @@ public final class ProtectionConfigReader {
         ConfigNode b = p.section("breaker");
         ConfigNode o = p.section("timeouts");
         int maxBody = p.bytes("maxRequestBodyBytes", d.maxRequestBodyBytes());
+        boolean injectUsage = p.bool("injectUsage", d.injectUsage());
 
         String header = t.string("header", d.tenants().header());
 
@@ -108,7 +110,7 @@ public final class ProtectionConfigReader {
                 new ProtectionConfig.Breaker(breaker, (float) decimal("breaker.failureRateThreshold", threshold),
                         window, minimumCalls, waitInOpen, probes),
                 new ProtectionConfig.Timeouts(connect, firstByte, idle, total),
-                maxBody));
+                maxBody, injectUsage));
     }
 
     private static long number(String name, String v) {

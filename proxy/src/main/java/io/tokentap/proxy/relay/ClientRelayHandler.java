@@ -98,6 +98,9 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
                 HttpObject o = inbox.poll();
                 if (o instanceof HttpRequest r) {
                     startExchange(r);
+                    if (r.decoderResult().isFailure()) {
+                        continue; // answered 400 and released, also when the decoder made it a FullHttpRequest
+                    }
                 }
                 if (o instanceof HttpContent c) {
                     onRequestContent(c);
@@ -121,6 +124,9 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         boolean waitingForUpstream = exchange != null && exchange.upstream == null && !exchange.responseDone;
         boolean read = !closing && inbox.isEmpty() && !requestBodyPaused && !waitingForUpstream;
         Channel ch = ctx.channel();
+        if (!ch.isOpen() || !ch.isRegistered()) {
+            return; // closed within this read (a 400 and close): Netty has no registration left to change
+        }
         if (ch.config().isAutoRead() != read) {
             ch.config().setAutoRead(read);
         }
@@ -148,6 +154,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             ex.ticket = g.ticket();
+            ex.usageInjected = g.usageInjected();
         }
         RelayHeaders.toUpstream(req, rc.config().upstream(), rc.config().relay().preserveHost(),
                 ctx.channel().remoteAddress());
@@ -240,6 +247,10 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
             c.release(); // a body part of a request that was already answered
             return;
         }
+        if (c.decoderResult().isFailure()) {
+            malformedBody(ex, c);
+            return;
+        }
         boolean last = c instanceof LastHttpContent;
         ex.peekRequest(c.content(), last);
         if (last) {
@@ -286,7 +297,13 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         ex.timeline.firstByte(nanos);
         ex.timeline.status(code);
         ex.responseStarted = true;
-        ex.openTap(r.headers().get(HttpHeaderNames.CONTENT_TYPE));
+        String contentType = r.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        ex.openTap(contentType);
+        if (ex.usageInjected && code == 200 && contentType != null
+                && contentType.regionMatches(true, 0, "text/event-stream", 0, 17)
+                && !r.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            ex.usageFilter = new UsageChunkFilter(ctx.alloc());
+        }
         ex.announce();
         ex.upstreamReusable = HttpUtil.isKeepAlive(r);
         boolean bodyless = "HEAD".equals(ex.method) || code == 204 || code == 304;
@@ -308,7 +325,8 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         // The transport moves the buffer's reader index as it writes, so the tap reads through its own view, after
         // the bytes are on their way: measuring never delays the stream.
         ByteBuf view = ex.tapping() && n > 0 ? body.retainedSlice() : null;
-        ctx.writeAndFlush(c, ctx.voidPromise());
+        // The client gets the stream it asked for: the usage the proxy asked for is the tap's alone.
+        ctx.writeAndFlush(ex.usageFilter == null ? c : ex.usageFilter.filter(c, last), ctx.voidPromise());
         if (view != null) {
             try {
                 ex.tap(view, nanos);
@@ -432,6 +450,25 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         releaseInbox();
         writeError(HttpVersion.HTTP_1_1, RelayHeaders.statusForMalformed(cause), "invalid_request",
                 "malformed HTTP request", false);
+    }
+
+    /** The request body broke the protocol (an invalid chunk size): 400 if nothing was answered yet, and close. */
+    private void malformedBody(Exchange ex, HttpContent c) {
+        rc.errors().report("client", RelayErrors.Cause.PROTOCOL, c.decoderResult().cause(), ctx.channel());
+        c.release();
+        ex.requestDone = true;
+        ex.clientKeepAlive = false;
+        releaseUpstream(ex, false);
+        if (ex.responseStarted) {
+            long now = System.nanoTime();
+            ex.responseDone = true;
+            ex.endTap(now);
+            ex.finish(Outcome.CLIENT_CANCEL, now);
+            closeAfterFlush();
+        } else {
+            respondError(ex, HttpResponseStatus.BAD_REQUEST, "invalid_request", "malformed HTTP request body",
+                    Outcome.CLIENT_CANCEL);
+        }
     }
 
     private void writeError(HttpVersion version, HttpResponseStatus status, String type, String message,

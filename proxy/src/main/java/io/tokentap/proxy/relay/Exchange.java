@@ -57,6 +57,9 @@ final class Exchange implements RequestTimeline.IntervalListener {
     Future<?> firstByteTimer;
     Future<?> idleTimer;
     Future<?> totalTimer;
+    /** The proxy added {@code include_usage} to the request; its usage chunk is filtered out of the response. */
+    boolean usageInjected;
+    UsageChunkFilter usageFilter;
 
     private String format = "UNKNOWN";
     private StreamDecoder decoder;
@@ -162,6 +165,9 @@ final class Exchange implements RequestTimeline.IntervalListener {
             return;
         }
         finished = true;
+        if (usageFilter != null) {
+            usageFilter.release();
+        }
         releaseProtection();
         announce();
         timeline.end(nanos, outcome);

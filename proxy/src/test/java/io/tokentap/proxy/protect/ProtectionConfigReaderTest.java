@@ -26,6 +26,7 @@ class ProtectionConfigReaderTest {
         ProtectionConfig c = read("""
                 protection:
                   maxRequestBodyBytes: 1MiB
+                  injectUsage: false
                   tenants: { header: X-Tenant-Id }
                   limits: { perTenant: true, requestsPerMinute: 600, tokensPerMinute: 200_000,
                             concurrentStreamsPerTenant: 8, maxStreamsInFlight: 5000, maxTenants: 1000,
@@ -39,6 +40,8 @@ class ProtectionConfigReaderTest {
                   timeouts: { connect: 1s, firstByte: 30s, idle: 15s, total: 5m }
                 """);
         assertThat(c.maxRequestBodyBytes()).isEqualTo(1 << 20);
+        assertThat(c.injectUsage()).isFalse();
+        assertThat(ProtectionConfig.defaults().injectUsage()).isTrue();
         assertThat(c.tenants().header()).isEqualTo("x-tenant-id");
         assertThat(c.limits()).isEqualTo(new ProtectionConfig.Limits(true, 600, 200_000, 8, 5000, 1000,
                 Duration.ofMinutes(2)));

@@ -58,7 +58,7 @@ class SecretsNeverLeakTest extends RelayTestSupport {
 
         StringBuilder answers = new StringBuilder();
         for (String auth : new String[] {"Authorization: Bearer " + KEY, "x-api-key: " + KEY,
-                "api-key: " + KEY, "Authorization: Bearer " + KEY}) {
+                "api-key: " + KEY, "Authorization: Bearer " + KEY + "\r\nCookie: session=" + KEY}) {
             try (RawClient client = new RawClient(proxyAddress)) {
                 String body = "{\"model\":\"m\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
                 client.write(RawClient.post("/v1/chat/completions", body).replace("Host: test.local\r\n",

@@ -25,6 +25,8 @@ import java.util.ArrayDeque;
  * {@code maxRequestBodyBytes}) before anything is sent upstream, asks {@link Protection#admit} and passes on an
  * {@link AdmittedRequest} followed by one {@link LastHttpContent}: the body when admitted, empty otherwise. A whole
  * body is what the token estimate and a retry both need; LLM request bodies are small next to their responses.
+ * With {@code injectUsage}, an admitted streamed chat or completions request that does not ask for usage gets
+ * {@code stream_options.include_usage} added here ({@link UsageInjection}).
  *
  * <p>The relay answers rejections itself (in request order) and releases the ticket when the request ends; this
  * handler releases the tickets of requests the relay never started when the connection closes.
@@ -33,6 +35,7 @@ public final class AdmissionHandler extends ChannelInboundHandlerAdapter {
 
     private final Protection protection;
     private final int maxBodyBytes;
+    private final boolean injectUsage;
     private final ArrayDeque<Ticket> tickets = new ArrayDeque<>();
     private HttpRequest head;
     /** The body so far: null before the first part, the part itself when it is the only one, else a composite. */
@@ -42,6 +45,7 @@ public final class AdmissionHandler extends ChannelInboundHandlerAdapter {
     public AdmissionHandler(Protection protection) {
         this.protection = protection;
         this.maxBodyBytes = protection.config().maxRequestBodyBytes();
+        this.injectUsage = protection.config().injectUsage();
     }
 
     @Override
@@ -85,8 +89,13 @@ public final class AdmissionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (c.decoderResult().isFailure()) {
+            // A broken body (an invalid chunk size): the head goes on marked malformed, the relay answers 400 and
+            // closes. The relay has not seen the head yet, so the failed part alone would answer nothing.
+            HttpRequest r = head;
             release();
-            ctx.fireChannelRead(c); // the relay reports it and closes
+            r.setDecoderResult(c.decoderResult());
+            c.release();
+            ctx.fireChannelRead(r);
             return;
         }
         long size = body == null ? 0 : body.readableBytes();
@@ -136,7 +145,13 @@ public final class AdmissionHandler extends ChannelInboundHandlerAdapter {
                 tickets.pollFirst();
             }
             tickets.addLast(t);
-            ctx.fireChannelRead(new AdmittedRequest(r, t, null, false));
+            ByteBuf injected = injectUsage && UsageInjection.candidate(r) ? UsageInjection.inject(b) : null;
+            if (injected != null) {
+                b.release();
+                b = injected;
+                UsageInjection.reframe(r, b.readableBytes());
+            }
+            ctx.fireChannelRead(new AdmittedRequest(r, t, null, false, injected != null));
             ctx.fireChannelRead(new DefaultLastHttpContent(b));
         } else {
             b.release();

@@ -1,0 +1,15 @@
+package io.tokentap.proxy.drain;
+
+import io.tokentap.proxy.ProxyCommand;
+import picocli.CommandLine;
+
+/** {@code tokentap proxy} in a process of its own, as the CLI runs it: for tests that send it real signals. */
+public final class ProxyProcessMain {
+
+    private ProxyProcessMain() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ProxyCommand()).execute(args));
+    }
+}

@@ -1,0 +1,72 @@
+package io.tokentap.proxy.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.nio.charset.StandardCharsets;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(30)
+class UsageChunkFilterTest {
+
+    private static final String CHUNK = "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi \\\"x\\\"\"}}]";
+    private static final String WITH_USAGE = CHUNK + ",\"usage\":null}\r\n\r\n"
+            + "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1}}\r\n\r\n"
+            + ": a comment\n\ndata: [DONE]\n\n";
+    private static final String WITHOUT = CHUNK + "}\r\n\r\n: a comment\n\ndata: [DONE]\n\n";
+
+    /** Feeds {@code text} split at random points; returns what the filter lets through. */
+    private static String run(String text, long seed) {
+        Random r = new Random(seed);
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        UsageChunkFilter f = new UsageChunkFilter(ByteBufAllocator.DEFAULT);
+        StringBuilder out = new StringBuilder();
+        int at = 0;
+        while (at < bytes.length) {
+            int n = Math.min(bytes.length - at, 1 + r.nextInt(40));
+            boolean last = at + n == bytes.length;
+            ByteBuf b = Unpooled.copiedBuffer(bytes, at, n);
+            HttpContent in = last ? new DefaultLastHttpContent(b) : new DefaultHttpContent(b);
+            HttpContent o = f.filter(in, last);
+            assertThat(o instanceof LastHttpContent).isEqualTo(last);
+            assertThat(b.refCnt()).as("the input is consumed").isZero();
+            out.append(o.content().toString(StandardCharsets.UTF_8));
+            o.release();
+            at += n;
+        }
+        f.release();
+        return out.toString();
+    }
+
+    @Test
+    void theUsageChunkAndTheNullUsageFieldsGoWhereverTheReadsSplit() {
+        for (long seed = 0; seed < 300; seed++) {
+            assertThat(run(WITH_USAGE, seed)).as("seed %d", seed).isEqualTo(WITHOUT);
+        }
+    }
+
+    @Test
+    void aStreamWithoutUsagePassesUnchanged() {
+        assertThat(run(WITHOUT, 1)).isEqualTo(WITHOUT);
+    }
+
+    @Test
+    void aLineOverTheLimitTurnsTheFilterOffAndPassesEverything() {
+        String huge = "data: " + "x".repeat(UsageChunkFilter.MAX_LINE_BYTES + 10) + "\n\n";
+        String text = huge + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1}}\n\n";
+        assertThat(run(text, 5)).isEqualTo(text);
+    }
+
+    @Test
+    void anUnterminatedLastLineGoesOutAsItCame() {
+        assertThat(run("data: [DONE]\n\ndata: {\"choices\":[]", 2)).isEqualTo("data: [DONE]\n\ndata: {\"choices\":[]");
+    }
+}
