@@ -535,7 +535,8 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         if (ex.breakerHeld) {
             ex.breakerHeld = false;
             long d = nanos - ex.attemptStartNanos;
-            if (UpstreamFailure.isFailureStatus(code)) {
+            if (UpstreamFailure.isFailureStatus(code, r.headers().contains("retry-after")
+                    || r.headers().contains("retry-after-ms"))) {
                 p.breaker().onFailure(d, UpstreamFailure.STATUS_5XX);
             } else {
                 p.breaker().onSuccess(d);

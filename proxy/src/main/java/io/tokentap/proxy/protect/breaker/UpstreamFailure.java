@@ -2,7 +2,10 @@ package io.tokentap.proxy.protect.breaker;
 
 /**
  * What counts as a failure of the upstream for its circuit breaker. Upstream 429s and other 4xx are answers of a
- * working server and do not count; 5xx (503 and 529 included), failed connects, resets and timeouts do.
+ * working server and do not count; nor does a 503 or 529 that carries {@code Retry-After}: that is a server shedding
+ * load as designed (a full waiting queue), which retries with backoff handle, and opening the circuit on it would turn
+ * a moment of overload into seconds of refusing everything. Other 5xx (a bare 503 included), failed connects, resets
+ * and timeouts do count.
  */
 public enum UpstreamFailure {
     STATUS_5XX("status_5xx"),
@@ -29,8 +32,11 @@ public enum UpstreamFailure {
         return cause;
     }
 
-    /** Whether a finished upstream response with this status is a failure. */
-    public static boolean isFailureStatus(int status) {
+    /** Whether an upstream response with this status, with or without {@code Retry-After}, is a failure. */
+    public static boolean isFailureStatus(int status, boolean retryAfter) {
+        if (retryAfter && (status == 503 || status == 529)) {
+            return false;
+        }
         return status >= 500;
     }
 }

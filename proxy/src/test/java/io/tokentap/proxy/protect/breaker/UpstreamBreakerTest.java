@@ -121,9 +121,14 @@ class UpstreamBreakerTest {
         }
         assertThat(breaker.state()).isEqualTo(State.CLOSED);
         assertThat(breaker.failureRate()).isZero();
-        assertThat(UpstreamFailure.isFailureStatus(429)).isFalse();
-        assertThat(UpstreamFailure.isFailureStatus(503)).isTrue();
-        assertThat(UpstreamFailure.isFailureStatus(529)).isTrue();
+        assertThat(UpstreamFailure.isFailureStatus(429, false)).isFalse();
+        assertThat(UpstreamFailure.isFailureStatus(429, true)).isFalse();
+        assertThat(UpstreamFailure.isFailureStatus(500, true)).isTrue();
+        assertThat(UpstreamFailure.isFailureStatus(503, false)).isTrue();
+        assertThat(UpstreamFailure.isFailureStatus(529, false)).isTrue();
+        // An overloaded server that says when to come back is shedding load, not failing.
+        assertThat(UpstreamFailure.isFailureStatus(503, true)).isFalse();
+        assertThat(UpstreamFailure.isFailureStatus(529, true)).isFalse();
     }
 
     @Test
