@@ -28,6 +28,8 @@ final class InFlightRequest {
     long chainTokensBefore;
     StreamDecoder decoder;
     boolean keepAlive = true;
+    /** The server's Retry-After (retry-after-ms first) in nanoseconds, or -1 when it gave none. */
+    long retryAfterNanos = -1;
     Future<?> timeout;
     Future<?> abortTimer;
     RequestOutcome outcome;

@@ -118,6 +118,10 @@ public final class LoadExecutor {
     }
 
     private static final long WARMUP_CHECK_NANOS = 100_000_000L;
+    /** A closed user refused with 429/503/529 waits the server's Retry-After, at most this long... */
+    static final long MAX_REFUSED_PAUSE_NANOS = 10_000_000_000L;
+    /** ...or this long when the server gave none. */
+    static final long DEFAULT_REFUSED_PAUSE_NANOS = 100_000_000L;
     /** A warmed-up stage's measured window lasts at most this many times the stage's length. */
     public static final int HOLD_STRETCH = 4;
 
@@ -483,6 +487,12 @@ public final class LoadExecutor {
                 if (o == RequestOutcome.DROPPED || o == RequestOutcome.CONNECTION_ERROR) {
                     // Do not spin on a refused connection: retry after a short pause.
                     dispatcher.schedule(() -> userNext(null, nanoTime.getAsLong(), null), 10, TimeUnit.MILLISECONDS);
+                } else if (o == RequestOutcome.RATE_LIMITED || o == RequestOutcome.OVERLOADED) {
+                    // Refused: the user waits as the OpenAI and Anthropic SDKs do, the server's Retry-After (capped),
+                    // else a short pause, instead of hammering a full queue in a loop.
+                    long pause = r.retryAfterNanos >= 0 ? Math.min(r.retryAfterNanos, MAX_REFUSED_PAUSE_NANOS)
+                            : DEFAULT_REFUSED_PAUSE_NANOS;
+                    dispatcher.schedule(() -> userNext(null, nanoTime.getAsLong(), null), pause, TimeUnit.NANOSECONDS);
                 } else {
                     dispatcher.execute(() -> userNext(null, now, null));
                 }

@@ -54,6 +54,9 @@ final class StreamClientHandler extends SimpleChannelInboundHandler<HttpObject> 
             int status = resp.status().code();
             r.timeline.status(status);
             r.keepAlive = HttpUtil.isKeepAlive(resp);
+            if (status == 429 || status == 503 || status == 529) {
+                r.retryAfterNanos = retryAfterNanos(resp.headers());
+            }
             String type = resp.headers().get(HttpHeaderNames.CONTENT_TYPE);
             r.decoder = WireFormat.detect(r.spec.route(), type).newDecoder(r.timeline);
         }
@@ -112,5 +115,22 @@ final class StreamClientHandler extends SimpleChannelInboundHandler<HttpObject> 
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         worker.connectionError(cause);
         ctx.close();
+    }
+
+    /** {@code retry-after-ms}, else {@code retry-after} in seconds (the HTTP-date form is ignored), or -1. */
+    static long retryAfterNanos(io.netty.handler.codec.http.HttpHeaders h) {
+        try {
+            String ms = h.get("retry-after-ms");
+            if (ms != null) {
+                return Math.max(0, Math.round(Double.parseDouble(ms.trim()) * 1e6));
+            }
+            String sec = h.get(HttpHeaderNames.RETRY_AFTER);
+            if (sec != null) {
+                return Math.max(0, Math.round(Double.parseDouble(sec.trim()) * 1e9));
+            }
+        } catch (NumberFormatException e) {
+            // an HTTP date or garbage: no usable delay
+        }
+        return -1;
     }
 }

@@ -255,4 +255,28 @@ class ExecutorTest {
         List<Integer> sizes = upstream.bodies.stream().map(b -> b.get("messages").size()).toList();
         assertThat(sizes).containsExactly(1, 3, 5, 1, 3, 5);
     }
+
+    @Test
+    void aRefusedClosedUserWaitsTheServersRetryAfter() throws Exception {
+        upstream.status = 503;
+        upstream.retryAfterMs = "300";
+        StageStats s = run(executor(client(10, Duration.ofSeconds(5), 0)),
+                StageSpec.closed("c", 2, Duration.ofSeconds(1)), workload(5, 3, null), 1000);
+        // Two users, each waiting 300 ms after every refusal: at most 4 requests each in the second, not a storm.
+        assertThat(s.count(RequestOutcome.OVERLOADED)).isBetween(2L, 10L);
+        assertThat(upstream.requests.get()).isEqualTo((int) s.requests());
+    }
+
+    @Test
+    void retryAfterIsReadInMillisecondsFirstThenSeconds() {
+        var h = new io.netty.handler.codec.http.DefaultHttpHeaders();
+        assertThat(StreamClientHandler.retryAfterNanos(h)).isEqualTo(-1);
+        h.set("retry-after", "2");
+        assertThat(StreamClientHandler.retryAfterNanos(h)).isEqualTo(2_000_000_000L);
+        h.set("retry-after-ms", "250.5");
+        assertThat(StreamClientHandler.retryAfterNanos(h)).isEqualTo(250_500_000L);
+        h.remove("retry-after-ms");
+        h.set("retry-after", "Wed, 21 Oct 2026 07:28:00 GMT");
+        assertThat(StreamClientHandler.retryAfterNanos(h)).isEqualTo(-1);
+    }
 }

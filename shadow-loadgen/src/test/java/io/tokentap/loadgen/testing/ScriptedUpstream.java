@@ -46,6 +46,8 @@ public final class ScriptedUpstream implements AutoCloseable {
     public volatile int status = 200;
     /** Requests beyond this many at once are answered 503 (an overloaded server); 0 for no limit. */
     public volatile int maxConcurrentBeforeError;
+    /** Sent as {@code retry-after-ms} with every error answer when set. */
+    public volatile String retryAfterMs;
     public volatile long stallUntilNanos;
     public final AtomicInteger requests = new AtomicInteger();
     public final AtomicInteger connections = new AtomicInteger();
@@ -97,6 +99,9 @@ public final class ScriptedUpstream implements AutoCloseable {
                         HttpResponseStatus.valueOf(answer),
                         Unpooled.copiedBuffer("{\"error\":{\"message\":\"no\"}}", StandardCharsets.UTF_8));
                 r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+                if (retryAfterMs != null) {
+                    r.headers().set("retry-after-ms", retryAfterMs);
+                }
                 HttpUtil.setContentLength(r, r.content().readableBytes());
                 ctx.writeAndFlush(r);
                 return;
