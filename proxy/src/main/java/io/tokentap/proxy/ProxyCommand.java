@@ -12,6 +12,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.tokentap.proxy.admin.AdminServer;
 import io.tokentap.proxy.admin.ReadinessCheck;
+import io.tokentap.proxy.capture.CaptureWriter;
 import io.tokentap.proxy.config.ConfigException;
 import io.tokentap.proxy.config.ProxyConfig;
 import io.tokentap.proxy.metrics.MicrometerProxyMetrics;
@@ -24,6 +25,7 @@ import io.tokentap.proxy.upstream.UpstreamScraper;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -152,6 +154,18 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "How often to poll the metrics (scraper.interval; default 1s).")
     String scrapeInterval;
 
+    @Option(names = "--capture", paramLabel = "DIR",
+            description = "Record sampled requests as capture files in DIR, for tokentap replay (capture.dir).")
+    String capture;
+
+    @Option(names = "--capture-redaction", paramLabel = "MODE",
+            description = "What a record keeps of the body: full, shape (no text; default) or none (capture.redaction).")
+    String captureRedaction;
+
+    @Option(names = "--capture-sample", paramLabel = "SHARE",
+            description = "Share of requests recorded, e.g. 0.1 (capture.sample; default 1).")
+    String captureSample;
+
     /** The flags as overrides of dotted settings, each remembering its flag for error messages. */
     Map<String, ProxyConfig.Setting> overrides() {
         Map<String, ProxyConfig.Setting> o = new LinkedHashMap<>();
@@ -178,6 +192,9 @@ public final class ProxyCommand implements Callable<Integer> {
         put(o, "scraper.dcgmUrl", dcgmUrl, "--dcgm-url");
         put(o, "scraper.dcgmPod", dcgmPod, "--dcgm-pod");
         put(o, "scraper.interval", scrapeInterval, "--scrape-interval");
+        put(o, "capture.dir", capture, "--capture");
+        put(o, "capture.redaction", captureRedaction, "--capture-redaction");
+        put(o, "capture.sample", captureSample, "--capture-sample");
         return o;
     }
 
@@ -224,6 +241,13 @@ public final class ProxyCommand implements Callable<Integer> {
                 config.upstream().authority(), System::nanoTime, new Random(), ForkJoinPool.commonPool(),
                 UpstreamBreaker.Listener.NONE);
         ProxyServer server = new ProxyServer(config, metrics, boss, workers, protection);
+        CaptureWriter capture = null;
+        if (config.capture().enabled()) {
+            capture = new CaptureWriter(config.capture(), new Random(), Clock.systemUTC());
+            capture.bindTo(registry);
+            server.capture(capture);
+        }
+        CaptureWriter captureWriter = capture;
         // Not ready once draining begins (the Service stops sending while the streams in flight finish), nor while
         // the upstream circuit is open.
         ReadinessCheck readiness = ReadinessCheck.all(
@@ -239,6 +263,9 @@ public final class ProxyCommand implements Callable<Integer> {
                 Thread.currentThread().interrupt();
             }
             server.close();
+            if (captureWriter != null) {
+                captureWriter.close(); // after the drain: the requests it let finish are recorded too
+            }
             scraper.close();
             adminServer.close();
             boss.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).syncUninterruptibly();
@@ -269,6 +296,10 @@ public final class ProxyCommand implements Callable<Integer> {
                 + ", relaying to " + config.upstream().url());
         out.println("tokentap proxy: admin on " + adminBound.getHostString() + ":" + adminBound.getPort()
                 + " (/metrics, /healthz, /readyz)");
+        if (captureWriter != null) {
+            out.println("tokentap proxy: capturing " + config.capture().sample() * 100 + "% of requests to "
+                    + config.capture().dir() + " (redaction " + config.capture().redaction().label() + ")");
+        }
         out.flush();
         server.closeFuture().sync();
         return 0;

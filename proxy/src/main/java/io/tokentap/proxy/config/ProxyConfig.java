@@ -1,6 +1,7 @@
 package io.tokentap.proxy.config;
 
 import io.tokentap.proxy.admin.AdminConfig;
+import io.tokentap.proxy.capture.CaptureConfig;
 import io.tokentap.proxy.metrics.MetricsConfig;
 import io.tokentap.proxy.protect.ProtectionConfig;
 import io.tokentap.proxy.protect.ProtectionConfigReader;
@@ -22,7 +23,7 @@ import java.util.Map;
  */
 public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayConfig relay, LogConfig log,
                           AdminConfig admin, MetricsConfig metrics, ScraperConfig scraper,
-                          ProtectionConfig protection) {
+                          ProtectionConfig protection, CaptureConfig capture) {
 
     public ProxyConfig {
         if (server == null) {
@@ -49,6 +50,15 @@ public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayCon
         if (protection == null) {
             throw new IllegalArgumentException("protection: missing");
         }
+        if (capture == null) {
+            throw new IllegalArgumentException("capture: missing");
+        }
+    }
+
+    /** All sections but capture, which is off. */
+    public ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayConfig relay, LogConfig log,
+                       AdminConfig admin, MetricsConfig metrics, ScraperConfig scraper, ProtectionConfig protection) {
+        this(server, upstream, relay, log, admin, metrics, scraper, protection, CaptureConfig.OFF);
     }
 
     /** All sections but protection, which takes its defaults. */
@@ -70,35 +80,39 @@ public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayCon
     }
 
     public ProxyConfig withServer(ServerConfig s) {
-        return new ProxyConfig(s, upstream, relay, log, admin, metrics, scraper, protection);
+        return new ProxyConfig(s, upstream, relay, log, admin, metrics, scraper, protection, capture);
     }
 
     public ProxyConfig withUpstream(UpstreamConfig u) {
-        return new ProxyConfig(server, u, relay, log, admin, metrics, scraper, protection);
+        return new ProxyConfig(server, u, relay, log, admin, metrics, scraper, protection, capture);
     }
 
     public ProxyConfig withRelay(RelayConfig r) {
-        return new ProxyConfig(server, upstream, r, log, admin, metrics, scraper, protection);
+        return new ProxyConfig(server, upstream, r, log, admin, metrics, scraper, protection, capture);
     }
 
     public ProxyConfig withLog(LogConfig l) {
-        return new ProxyConfig(server, upstream, relay, l, admin, metrics, scraper, protection);
+        return new ProxyConfig(server, upstream, relay, l, admin, metrics, scraper, protection, capture);
     }
 
     public ProxyConfig withAdmin(AdminConfig a) {
-        return new ProxyConfig(server, upstream, relay, log, a, metrics, scraper, protection);
+        return new ProxyConfig(server, upstream, relay, log, a, metrics, scraper, protection, capture);
     }
 
     public ProxyConfig withMetrics(MetricsConfig m) {
-        return new ProxyConfig(server, upstream, relay, log, admin, m, scraper, protection);
+        return new ProxyConfig(server, upstream, relay, log, admin, m, scraper, protection, capture);
     }
 
     public ProxyConfig withScraper(ScraperConfig s) {
-        return new ProxyConfig(server, upstream, relay, log, admin, metrics, s, protection);
+        return new ProxyConfig(server, upstream, relay, log, admin, metrics, s, protection, capture);
     }
 
     public ProxyConfig withProtection(ProtectionConfig p) {
-        return new ProxyConfig(server, upstream, relay, log, admin, metrics, scraper, p);
+        return new ProxyConfig(server, upstream, relay, log, admin, metrics, scraper, p, capture);
+    }
+
+    public ProxyConfig withCapture(CaptureConfig c) {
+        return new ProxyConfig(server, upstream, relay, log, admin, metrics, scraper, protection, c);
     }
 
     /** Builds the configuration from a node tree (file plus overrides), validating every section. */
@@ -111,8 +125,9 @@ public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayCon
         MetricsConfig metrics = MetricsConfig.from(root.section("metrics"));
         ScraperConfig scraper = ScraperConfig.from(root.section("scraper"));
         ProtectionConfig protection = ProtectionConfigReader.from(root.section("protection"));
+        CaptureConfig capture = CaptureConfig.from(root.section("capture"));
         return root.build(() -> new ProxyConfig(server, upstream, relay, log, admin, metrics, scraper,
-                protection));
+                protection, capture));
     }
 
     /**

@@ -56,6 +56,12 @@ public enum TokentapMeters {
     ITL_CV(Kind.GAUGE, "tokentap.itl.cv", "Coefficient of variation (std/mean) of ITL over the recent window",
             null, "model"),                                         // tokentap_itl_cv
 
+    CAPTURE_RECORDS(Kind.FUNCTION_COUNTER, "tokentap.capture.records", "Requests written to the traffic capture",
+            null),                                                  // tokentap_capture_records_total
+    CAPTURE_DROPPED(Kind.FUNCTION_COUNTER, "tokentap.capture.dropped",
+            "Sampled requests not captured: queue_full or write_failed", null,
+            "reason"),                                              // tokentap_capture_dropped_total
+
     UPSTREAM_KV_CACHE_USAGE(Kind.GAUGE, "tokentap.upstream.kv.cache.usage", "KV cache in use, 0..1", "ratio"),
     UPSTREAM_REQUESTS_RUNNING(Kind.GAUGE, "tokentap.upstream.requests.running",
             "Requests the inference server is running", null),

@@ -31,6 +31,7 @@ import io.tokentap.proxy.protect.reject.RejectionResponses;
 import io.tokentap.proxy.protect.retry.RetryDecision;
 import io.tokentap.proxy.protect.retry.RetryPolicy;
 import io.tokentap.proxy.protect.retry.RetryTrigger;
+import io.tokentap.proxy.protect.tenant.TenantResolver;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -143,6 +144,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
                 req.protocolVersion(), stamp.lastReadNanos());
         ex.clientKeepAlive = HttpUtil.isKeepAlive(req) && !draining;
         exchange = ex;
+        startCapture(ex, req);
         Protection p = rc.protection();
         if (req instanceof AdmittedRequest g) {
             if (g.tooLarge()) {
@@ -170,6 +172,20 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         }
         ex.pendingRequest = req;
         acquire(ex);
+    }
+
+    /** Samples an inference call (a POST) for the capture; the tenant key is kept only as its hash. */
+    private void startCapture(Exchange ex, HttpRequest req) {
+        try {
+            if ("POST".equals(ex.method) && rc.capture().sample()) {
+                String tenant = rc.tenants().resolve(req.headers());
+                ex.startCapture(rc.capture().nowMicros(),
+                        TenantResolver.ANONYMOUS.equals(tenant) ? null : "sha256:" + tenant,
+                        rc.capture().maxBodyBytes());
+            }
+        } catch (RuntimeException e) {
+            rc.errors().report("capture", e, ex);
+        }
     }
 
     private void acquire(Exchange ex) {
@@ -253,6 +269,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         }
         boolean last = c instanceof LastHttpContent;
         ex.peekRequest(c.content(), last);
+        ex.captureRequest(c.content());
         if (last) {
             ex.requestDone = true;
             if (ex.retry != null && !ex.finished() && ex.bodyCopy == null) {

@@ -10,6 +10,8 @@ import io.tokentap.core.stream.Outcome;
 import io.tokentap.core.stream.StreamDecoder;
 import io.tokentap.core.stream.Usage;
 import io.tokentap.core.timeline.RequestTimeline;
+import io.tokentap.proxy.capture.CaptureBody;
+import io.tokentap.proxy.capture.CapturedExchange;
 import io.tokentap.proxy.protect.limit.Ticket;
 import io.tokentap.proxy.protect.retry.RetryState;
 
@@ -61,6 +63,12 @@ final class Exchange implements RequestTimeline.IntervalListener {
     boolean usageInjected;
     UsageChunkFilter usageFilter;
 
+    // Capture (unused when the request is not recorded).
+    private boolean capturing;
+    private long captureArrivalUs;
+    private String captureTenant;
+    private CaptureBody captureBody;
+
     private String format = "UNKNOWN";
     private StreamDecoder decoder;
     private String model;
@@ -84,6 +92,21 @@ final class Exchange implements RequestTimeline.IntervalListener {
         }
         String m = peek.model();
         return m == null ? "unknown" : m;
+    }
+
+    /** Marks the request as sampled for the capture: its body is copied as it passes, and it is recorded at the end. */
+    void startCapture(long arrivalUs, String tenant, int maxBodyBytes) {
+        capturing = true;
+        captureArrivalUs = arrivalUs;
+        captureTenant = tenant;
+        captureBody = maxBodyBytes > 0 ? new CaptureBody(maxBodyBytes) : null;
+    }
+
+    /** Copies a request body part for the capture (the part itself is relayed unchanged). */
+    void captureRequest(ByteBuf content) {
+        if (captureBody != null) {
+            captureBody.append(content);
+        }
     }
 
     /** Looks at a request body part for the model; announces the request once the model is settled. */
@@ -180,6 +203,15 @@ final class Exchange implements RequestTimeline.IntervalListener {
             rc.requestLog().finished(method, route, model, format, timeline, bytesOut);
         } catch (RuntimeException e) {
             rc.errors().report("log", e, this);
+        }
+        if (capturing) {
+            try {
+                rc.capture().record(new CapturedExchange(captureArrivalUs, route, peek.model(), captureTenant,
+                        captureBody == null ? null : captureBody.bytes(), CapturedExchange.summary(timeline)));
+            } catch (RuntimeException e) {
+                rc.errors().report("capture", e, this);
+            }
+            captureBody = null;
         }
     }
 

@@ -12,11 +12,13 @@ import io.netty.channel.group.ChannelGroupFuture;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.tokentap.proxy.capture.TrafficCapture;
 import io.tokentap.proxy.config.ProxyConfig;
 import io.tokentap.proxy.config.RelayConfig;
 import io.tokentap.proxy.config.UpstreamConfig;
 import io.tokentap.proxy.metrics.ProxyMetrics;
 import io.tokentap.proxy.protect.Protection;
+import io.tokentap.proxy.protect.tenant.TenantResolver;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +49,7 @@ public final class ProxyServer implements AutoCloseable {
     private final Protection protection;
     private final ChannelGroup clients = new DefaultChannelGroup("tokentap-proxy-clients",
             GlobalEventExecutor.INSTANCE);
+    private TrafficCapture capture = TrafficCapture.NONE;
     private UpstreamPool pool;
     private volatile Channel serverChannel;
     private volatile boolean draining;
@@ -87,6 +90,18 @@ public final class ProxyServer implements AutoCloseable {
         this.errors = new RelayErrors(metrics);
     }
 
+    /**
+     * Records sampled requests to {@code c} (see {@link io.tokentap.proxy.capture.CaptureWriter}); call before
+     * {@link #start()}. The caller closes it after {@link #close()}, so that requests finished by the drain are in it.
+     */
+    public ProxyServer capture(TrafficCapture c) {
+        if (serverChannel != null) {
+            throw new IllegalStateException("already started");
+        }
+        this.capture = c == null ? TrafficCapture.NONE : c;
+        return this;
+    }
+
     /** Binds the listen address and returns the bound address (useful with port 0). */
     public InetSocketAddress start() throws InterruptedException {
         if (serverChannel != null) {
@@ -104,7 +119,7 @@ public final class ProxyServer implements AutoCloseable {
         }
         pool = new UpstreamPool(up, relay, new InetSocketAddress(up.host(), up.port()), Math.max(1, loops), errors);
         RelayContext rc = new RelayContext(config, metrics, pool, tap, requestLog, errors, new JsonFactory(),
-                protection);
+                protection, capture, new TenantResolver(config.protection().tenants()));
         ServerBootstrap b = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
                 .channel(NioServerSocketChannel.class)

@@ -7,7 +7,7 @@ import io.tokentap.core.stream.WireFormat;
  * The timing tap that picks a decoder with {@link WireFormat#detect} from the request path and the response's
  * content type. An unknown format gets no decoder: the request keeps byte-level timing (TTFB, E2E) only.
  */
-final class WireFormatTap implements TimingTap {
+public final class WireFormatTap implements TimingTap {
 
     private final int maxBytes;
 
@@ -15,7 +15,7 @@ final class WireFormatTap implements TimingTap {
      * @param maxBytes the longest line, or largest JSON body, decoded; see
      *                 {@link WireFormat#newDecoder(StreamEventSink, int)}
      */
-    WireFormatTap(int maxBytes) {
+    public WireFormatTap(int maxBytes) {
         this.maxBytes = maxBytes;
     }
 

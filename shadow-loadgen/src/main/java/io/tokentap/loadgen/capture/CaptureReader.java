@@ -1,6 +1,7 @@
 package io.tokentap.loadgen.capture;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tokentap.core.capture.CaptureRecord;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package io.tokentap.loadgen.workload;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.tokentap.loadgen.capture.CaptureRecord;
+import io.tokentap.core.capture.CaptureRecord;
 
 /**
  * Turns a capture record back into a request, by redaction mode:

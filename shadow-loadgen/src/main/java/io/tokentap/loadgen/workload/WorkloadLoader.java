@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tokentap.loadgen.capture.CaptureReader;
-import io.tokentap.loadgen.capture.CaptureRecord;
+import io.tokentap.core.capture.CaptureRecord;
 import io.tokentap.loadgen.capture.JsonLines;
 import io.tokentap.loadgen.config.YamlNode;
 import java.io.BufferedReader;

@@ -3,6 +3,8 @@ package io.tokentap.loadgen.capture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tokentap.core.capture.CaptureRecord;
+import io.tokentap.core.capture.ShapeRedactor;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tokentap.loadgen.workload.ChatBodies;
 import io.tokentap.loadgen.workload.TokenText;

@@ -15,6 +15,7 @@ import io.tokentap.loadgen.result.LoadMetric;
 import io.tokentap.loadgen.result.RequestOutcome;
 import io.tokentap.loadgen.result.StageRecorder;
 import io.tokentap.loadgen.result.StageStats;
+import io.tokentap.loadgen.run.ClientCheck;
 import io.tokentap.loadgen.schedule.ArrivalProcess;
 import io.tokentap.loadgen.schedule.LoadProfile;
 import io.tokentap.loadgen.schedule.OpenSchedule;
@@ -103,7 +104,8 @@ class ExecutorTest {
         upstream.itlMillis = 3;
         LoadExecutor ex = executor(client(100, Duration.ofSeconds(10), 0));
         StageStats s = run(ex, StageSpec.closed("c4", 4, Duration.ofMillis(1500)), workload(20, 10, null), 1_000_000);
-        assertThat(s.count(RequestOutcome.OK)).isGreaterThan(20);
+        // At least two requests per stream, so connections were reused (the count is low on a busy machine).
+        assertThat(s.count(RequestOutcome.OK)).isGreaterThanOrEqualTo(8);
         assertThat(s.errors()).isZero();
         assertThat(upstream.maxConcurrent.get()).isEqualTo(4);
         assertThat(upstream.connections.get()).isEqualTo(4);
@@ -227,11 +229,16 @@ class ExecutorTest {
                 StageSpec.closed("c", 2, Duration.ofSeconds(20)), w, 20);
         assertThat(s.count(RequestOutcome.OK)).isEqualTo(20);
         assertThat(s.classes()).containsOnlyKeys("router", "generate");
-        assertThat(s.classes().get("router").count(RequestOutcome.OK)).isEqualTo(10);
-        assertThat(s.classes().get("generate").outputTokens()).isEqualTo(100);
-        assertThat(s.classes().get("generate").outputTokensPerSecond()).isEqualTo(100 / s.durationSeconds());
-        // Ten chains of router (7 input + 5 output, as the upstream reports) and generate (7 + 10).
-        assertThat(s.chainTokens().getTotalCount()).isEqualTo(10);
+        // The limit counts calls. The two users' chains drift apart, so the last permits may go to a router whose
+        // chain then cannot finish (at most one per user): 10 + 10, 11 + 9 or 12 + 8.
+        long routers = s.classes().get("router").count(RequestOutcome.OK);
+        long generates = s.classes().get("generate").count(RequestOutcome.OK);
+        assertThat(routers + generates).isEqualTo(20);
+        assertThat(routers - generates).isBetween(0L, 2L);
+        assertThat(s.classes().get("generate").outputTokens()).isEqualTo(10 * generates);
+        assertThat(s.classes().get("generate").outputTokensPerSecond()).isEqualTo(10 * generates / s.durationSeconds());
+        // Every complete chain: router (7 input + 5 output, as the upstream reports) and generate (7 + 10).
+        assertThat(s.chainTokens().getTotalCount()).isEqualTo(generates);
         assertThat(s.chainTokens().getMaxValue()).isEqualTo(29);
         // Each chain waited 20 ms for the tool between its calls.
         assertThat(s.histogram(LoadMetric.CHAIN_E2E).getMinValue()).isGreaterThanOrEqualTo(20_000);
@@ -278,5 +285,42 @@ class ExecutorTest {
         h.remove("retry-after-ms");
         h.set("retry-after", "Wed, 21 Oct 2026 07:28:00 GMT");
         assertThat(StreamClientHandler.retryAfterNanos(h)).isEqualTo(-1);
+    }
+
+    @Test
+    void aClientThatCannotKeepUpIsMarkedClientBound() throws Exception {
+        upstream.ttftMillis = 2;
+        upstream.itlMillis = 1;
+        // Another job hogs the client's only connection loop, 25 ms of every 50 ms: the loop's probes run late.
+        var hog = connections.next().scheduleAtFixedRate(() -> {
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(25);
+            while (System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+        }, 0, 50, TimeUnit.MILLISECONDS);
+        StageStats busy;
+        try {
+            busy = run(executor(client(100, Duration.ofSeconds(10), 0)),
+                    StageSpec.open("r50", 50, ArrivalProcess.CONSTANT, Duration.ofMillis(1000)), workload(10, 5, null),
+                    1_000_000);
+        } finally {
+            hog.cancel(false);
+        }
+        ClientCheck.DEFAULT.apply(busy);
+        assertThat(busy.millis(LoadMetric.LOOP_LAG, 99)).isGreaterThan(5.0);
+        assertThat(busy.clientBound()).isTrue();
+        assertThat(busy.clientBoundReason()).contains("event-loop lag p99");
+
+        // One connection and a queue of one against a server slower than the rate: requests are dropped in the
+        // client, so the stage measured the client's limit, not the server's.
+        upstream.ttftMillis = 100;
+        StageStats starved = run(executor(new ClientSpec(Duration.ofSeconds(10), 0, Duration.ZERO, Duration.ZERO, 1,
+                        1, Map.of(), "x-api-key", List.of("k1"), 1)),
+                StageSpec.open("r40", 40, ArrivalProcess.CONSTANT, Duration.ofMillis(500)), workload(10, 5, null),
+                1_000_000);
+        ClientCheck.DEFAULT.apply(starved);
+        assertThat(starved.count(RequestOutcome.DROPPED)).isPositive();
+        assertThat(starved.clientBound()).isTrue();
+        assertThat(starved.clientBoundReason()).contains("requests dropped");
     }
 }

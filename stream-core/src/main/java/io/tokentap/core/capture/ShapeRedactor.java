@@ -1,4 +1,4 @@
-package io.tokentap.loadgen.capture;
+package io.tokentap.core.capture;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.knuddels.jtokkit.Encodings;
@@ -25,7 +25,7 @@ import java.util.List;
 public final class ShapeRedactor {
 
     /** The low 53 bits: every JSON reader keeps such an integer exact. */
-    static final long MASK_53 = (1L << 53) - 1;
+    public static final long MASK_53 = (1L << 53) - 1;
 
     private final Encoding encoding;
     private final int blockSize;

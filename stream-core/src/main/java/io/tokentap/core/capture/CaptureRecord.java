@@ -1,4 +1,4 @@
-package io.tokentap.loadgen.capture;
+package io.tokentap.core.capture;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;

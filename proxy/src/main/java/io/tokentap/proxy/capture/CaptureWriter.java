@@ -1,0 +1,275 @@
+package io.tokentap.proxy.capture;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.tokentap.core.capture.CaptureRecord;
+import io.tokentap.core.capture.ShapeRedactor;
+import io.tokentap.proxy.metrics.TokentapMeters;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Random;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Records sampled requests as capture files ({@code docs/capture-format.md}, version 1) on a thread of its own. The
+ * relay hands over a finished request through a bounded queue and never waits: a record that finds the queue full is
+ * dropped and counted ({@code tokentap_capture_dropped_total{reason="queue_full"}}). Redaction (parsing the body,
+ * counting tokens, hashing blocks) and writing happen on the writer thread. A failed write (a full disk, a removed
+ * directory) loses that record, counted under {@code reason="write_failed"}, and the writer tries a new file a second
+ * later; it never reaches the relay. {@link #close()} writes everything queued and closes the file, which is what
+ * SIGTERM does after the drain.
+ *
+ * <pre>{@code
+ * try (CaptureWriter capture = new CaptureWriter(config.capture(), new Random(), Clock.systemUTC())) {
+ *     capture.bindTo(registry);
+ *     proxyServer.capture(capture);
+ *     ...
+ * }
+ * }</pre>
+ *
+ * Secret headers are never seen here: the relay passes the body and a hash of the tenant key only.
+ */
+public final class CaptureWriter implements TrafficCapture, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CaptureWriter.class);
+    private static final CapturedExchange STOP = new CapturedExchange(0, "", null, null, null, null);
+    private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final CaptureConfig config;
+    private final Random random;
+    private final Clock clock;
+    private final LongSupplier nanoTime;
+    private final BlockingQueue<CapturedExchange> queue;
+    private final RollingCaptureFiles files;
+    private final ObjectMapper mapper = new ObjectMapper();
+    private final ShapeRedactor shapes;
+    private final LongAdder written = new LongAdder();
+    private final LongAdder droppedQueueFull = new LongAdder();
+    private final LongAdder writeFailed = new LongAdder();
+    private final Thread writer;
+    private volatile boolean closed;
+    // Writer thread only.
+    /** Records in the file's buffers, not yet known to be on disk: counted as written at the next flush. */
+    private long buffered;
+    private long failedAtNanos;
+    private boolean failing;
+
+    public CaptureWriter(CaptureConfig config, Random random, Clock clock) {
+        this(config, random, clock, System::nanoTime, RollingCaptureFiles.CREATE_NEW);
+    }
+
+    CaptureWriter(CaptureConfig config, Random random, Clock clock, LongSupplier nanoTime,
+                  RollingCaptureFiles.Opener opener) {
+        if (!config.enabled()) {
+            throw new IllegalArgumentException("dir: missing (expected: the capture directory)");
+        }
+        this.config = config;
+        this.random = random;
+        this.clock = clock;
+        this.nanoTime = nanoTime;
+        this.queue = new ArrayBlockingQueue<>(config.queueCapacity());
+        this.files = new RollingCaptureFiles(config, clock, nanoTime, opener);
+        this.shapes = config.redaction() == CaptureConfig.Redaction.SHAPE ? new ShapeRedactor(512) : null;
+        this.writer = new Thread(this::run, "tokentap-capture");
+        this.writer.setDaemon(true);
+        this.writer.start();
+    }
+
+    @Override
+    public boolean sample() {
+        return !closed && (config.sample() >= 1.0 || random.nextDouble() < config.sample());
+    }
+
+    @Override
+    public int maxBodyBytes() {
+        return config.redaction() == CaptureConfig.Redaction.NONE ? 0 : config.maxBodyBytes();
+    }
+
+    @Override
+    public long nowMicros() {
+        Instant now = clock.instant();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+    }
+
+    @Override
+    public void record(CapturedExchange e) {
+        if (closed || !queue.offer(e)) {
+            droppedQueueFull.increment();
+        }
+    }
+
+    /** Records written to a file (counted once flushed to it). */
+    public long written() {
+        return written.sum();
+    }
+
+    /** Records dropped because the queue was full. */
+    public long droppedQueueFull() {
+        return droppedQueueFull.sum();
+    }
+
+    /** Records lost to a failed write. */
+    public long writeFailed() {
+        return writeFailed.sum();
+    }
+
+    /** Publishes {@code tokentap_capture_records_total} and {@code tokentap_capture_dropped_total{reason}}. */
+    public void bindTo(MeterRegistry registry) {
+        TokentapMeters.CAPTURE_RECORDS.functionCounter(this, CaptureWriter::written).register(registry);
+        TokentapMeters.CAPTURE_DROPPED.functionCounter(this, CaptureWriter::droppedQueueFull)
+                .tag("reason", "queue_full").register(registry);
+        TokentapMeters.CAPTURE_DROPPED.functionCounter(this, CaptureWriter::writeFailed)
+                .tag("reason", "write_failed").register(registry);
+    }
+
+    /** Stops taking records, writes every queued one and closes the file. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            // The queue may be full: wait for room for the stop marker, the writer is emptying it.
+            if (!queue.offer(STOP, 10, TimeUnit.SECONDS)) {
+                LOG.warn("capture: the writer did not take the stop marker within 10 s");
+            }
+            writer.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        try {
+            while (true) {
+                CapturedExchange e = queue.poll(200, TimeUnit.MILLISECONDS);
+                if (e == STOP) {
+                    break;
+                }
+                if (e == null) {
+                    idle();
+                    continue;
+                }
+                write(e);
+                if (queue.isEmpty()) {
+                    idle();
+                }
+            }
+            // Records offered while the stop marker was being queued.
+            for (CapturedExchange e; (e = queue.poll()) != null; ) {
+                if (e != STOP) {
+                    write(e);
+                }
+            }
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        } finally {
+            try {
+                files.close();
+                onDisk();
+            } catch (IOException ex) {
+                LOG.warn("capture: closing {} failed: {}", files.current(), ex.toString());
+                writeFailed.add(buffered);
+                buffered = 0;
+            }
+        }
+    }
+
+    private void idle() {
+        if (failing) {
+            return;
+        }
+        try {
+            files.flush();
+            onDisk();
+            files.rotateIfDue();
+        } catch (IOException ex) {
+            failed(ex);
+        }
+    }
+
+    private void onDisk() {
+        written.add(buffered);
+        buffered = 0;
+    }
+
+    private void write(CapturedExchange e) {
+        if (failing && nanoTime.getAsLong() - failedAtNanos < RETRY_NANOS) {
+            writeFailed.increment();
+            return;
+        }
+        byte[] line;
+        try {
+            line = line(e);
+        } catch (IOException | RuntimeException ex) {
+            LOG.debug("capture: record not serialisable: {}", ex.toString());
+            writeFailed.increment();
+            return;
+        }
+        try {
+            if (files.write(line)) {
+                onDisk();
+            }
+            buffered++;
+            if (failing) {
+                failing = false;
+                LOG.info("capture: writing again, to {}", files.current());
+            }
+        } catch (IOException | RuntimeException ex) {
+            writeFailed.increment();
+            failed(ex);
+        }
+    }
+
+    /** A write or flush failed: what the file's buffers held is lost with it. */
+    private void failed(Exception ex) {
+        writeFailed.add(buffered);
+        buffered = 0;
+        if (!failing) {
+            LOG.warn("capture: write to {} failed, records are dropped until a write succeeds: {}",
+                    files.current() == null ? config.dir() : files.current(), ex.toString());
+        }
+        failing = true;
+        failedAtNanos = nanoTime.getAsLong();
+        files.abandon();
+    }
+
+    /** The record as one JSON line: the body redacted as configured, or metadata only when it cannot be. */
+    byte[] line(CapturedExchange e) throws IOException {
+        String redaction = "none";
+        JsonNode request = null;
+        CaptureRecord.Shape shape = null;
+        if (e.body() != null && config.redaction() != CaptureConfig.Redaction.NONE) {
+            try {
+                JsonNode body = mapper.readTree(e.body());
+                if (body != null && body.isObject()) {
+                    if (config.redaction() == CaptureConfig.Redaction.FULL) {
+                        request = body;
+                        redaction = "full";
+                    } else {
+                        shape = shapes.shape(body);
+                        redaction = "shape";
+                    }
+                }
+            } catch (IOException | RuntimeException notJson) {
+                // Not a JSON body: the record keeps its metadata.
+            }
+        }
+        CaptureRecord r = new CaptureRecord(CaptureRecord.VERSION, e.arrivalUs(), e.route(), e.model(), e.tenant(),
+                redaction, request, shape, e.timeline());
+        byte[] json = mapper.writeValueAsBytes(r);
+        byte[] line = new byte[json.length + 1];
+        System.arraycopy(json, 0, line, 0, json.length);
+        line[json.length] = '\n';
+        return line;
+    }
+}
