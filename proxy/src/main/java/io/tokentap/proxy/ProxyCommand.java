@@ -27,6 +27,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
@@ -166,6 +167,31 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "Share of requests recorded, e.g. 0.1 (capture.sample; default 1).")
     String captureSample;
 
+    @Option(names = "--scrape-timeout", paramLabel = "DURATION",
+            description = "Timeout of one poll (scraper.timeout; at most the interval).")
+    String scrapeTimeout;
+
+    @Option(names = "--scrape-stale-after", paramLabel = "DURATION",
+            description = "Age after which scraped figures read as unknown (scraper.staleAfter).")
+    String scrapeStaleAfter;
+
+    @Option(names = "--models", paramLabel = "MODEL", split = ",",
+            description = "Allow-list of model label values, comma-separated; others are labelled other"
+                    + " (metrics.models).")
+    List<String> models;
+
+    @Option(names = "--metrics-window", paramLabel = "DURATION",
+            description = "Span of the exact windowed TTFT quantiles and ITL CV (metrics.window; default 1m).")
+    String metricsWindow;
+
+    @Option(names = "--tenant-label", negatable = true, fallbackValue = "true",
+            description = "Label counters with the hashed tenant (metrics.tenantLabel).")
+    Boolean tenantLabel;
+
+    @Option(names = "--tenant-top-n", paramLabel = "N",
+            description = "Tenants that get a label of their own; the rest share other (metrics.tenantTopN).")
+    String tenantTopN;
+
     /** The flags as overrides of dotted settings, each remembering its flag for error messages. */
     Map<String, ProxyConfig.Setting> overrides() {
         Map<String, ProxyConfig.Setting> o = new LinkedHashMap<>();
@@ -195,6 +221,14 @@ public final class ProxyCommand implements Callable<Integer> {
         put(o, "capture.dir", capture, "--capture");
         put(o, "capture.redaction", captureRedaction, "--capture-redaction");
         put(o, "capture.sample", captureSample, "--capture-sample");
+        put(o, "scraper.timeout", scrapeTimeout, "--scrape-timeout");
+        put(o, "scraper.staleAfter", scrapeStaleAfter, "--scrape-stale-after");
+        if (models != null) {
+            o.put("metrics.models", new ProxyConfig.Setting(List.copyOf(models), "flag --models"));
+        }
+        put(o, "metrics.window", metricsWindow, "--metrics-window");
+        put(o, "metrics.tenantLabel", tenantLabel == null ? null : tenantLabel.toString(), "--tenant-label");
+        put(o, "metrics.tenantTopN", tenantTopN, "--tenant-top-n");
         return o;
     }
 

@@ -72,9 +72,12 @@ public final class ConfigNode {
 
     /**
      * Sets the setting at a dotted path below this node, replacing what the file said. Used for command-line flags,
-     * which win over the file.
+     * which win over the file. The value is a scalar (String) or a list of scalars ({@code List<String>}).
      */
-    public void override(String dottedPath, String value, String origin) {
+    public void override(String dottedPath, Object value, String origin) {
+        if (!(value instanceof String) && !(value instanceof List<?>)) {
+            throw new IllegalArgumentException("value: " + value + " (expected: a String or a List of Strings)");
+        }
         int dot = dottedPath.indexOf('.');
         if (dot < 0) {
             entries.put(dottedPath, new Entry(value, origin));

@@ -140,6 +140,6 @@ public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayCon
         return from(root);
     }
 
-    /** A value set outside the file, and where it came from. */
-    public record Setting(String value, String origin) { }
+    /** A value set outside the file (a String, or a List of Strings for a list setting), and where it came from. */
+    public record Setting(Object value, String origin) { }
 }

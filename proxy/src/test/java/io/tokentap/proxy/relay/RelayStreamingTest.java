@@ -50,6 +50,32 @@ class RelayStreamingTest extends RelayTestSupport {
     }
 
     @Test
+    void unknownContentTypeIsRelayedWithByteTimingOnly() throws Exception {
+        // SSE-looking bytes under a content type tokentap does not know: relayed as they are, never decoded.
+        String part1 = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n";
+        String part2 = "data: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\n";
+        start(req -> new Script(200).header("Content-Type", "application/x-custom-stream")
+                .header("Transfer-Encoding", "chunked")
+                .send(part1).pause(Duration.ofMillis(100)).send(part2).end());
+        try (RawClient client = new RawClient(proxyAddress)) {
+            client.write(closingRequest());
+            client.readInBackground(8192);
+            await().atMost(Duration.ofSeconds(5)).until(() -> client.eof);
+            assertThat(client.nanosWhenSeen(part1)).as("part 1 reached the client before part 2 was sent")
+                    .isPositive().isLessThan(upstream.sendNanos.get(1));
+            assertThat(client.text()).contains("application/x-custom-stream", part1, part2);
+        }
+        RecordingMetrics.Finished f = metrics.finished.poll(5, TimeUnit.SECONDS);
+        assertThat(f).isNotNull();
+        var t = f.timeline();
+        assertThat(t.outcome()).isEqualTo(Outcome.OK);
+        assertThat(t.ttfbNanos()).as("byte-level timing is kept").isPositive();
+        assertThat(t.e2eNanos()).isGreaterThanOrEqualTo(t.ttfbNanos() + Duration.ofMillis(90).toNanos());
+        assertThat(t.contentEvents()).as("nothing is decoded").isZero();
+        assertThat(t.ttftNanos()).isEqualTo(io.tokentap.core.timeline.RequestTimeline.UNDEFINED);
+    }
+
+    @Test
     void clientAbortClosesUpstreamWithin100ms() throws Exception {
         Script script = Script.sse().send("data: {\"event\":1}\n\n");
         for (int i = 0; i < 200; i++) {

@@ -9,6 +9,8 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 @Timeout(10)
 class UpstreamNormalizerTest {
@@ -152,6 +154,56 @@ class UpstreamNormalizerTest {
     void dcgmUtilisationIsPercent() {
         UpstreamFigures f = of("DCGM_FI_DEV_GPU_UTIL{gpu=\"0\"} 80\nDCGM_FI_DEV_GPU_UTIL{gpu=\"1\"} 100\n");
         assertThat(f.gpuUtilization()).isCloseTo(0.9, within(1e-9));
+    }
+
+    /**
+     * The DCGM exporter's shipped counter files (its default set and the one with profiling metrics) enable the three
+     * counters the normaliser reads, with the units it converts from; an exposition of every counter they list, two
+     * GPUs each, gives the GPU figures.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "dcgm_exporter_default-counters__NVIDIA-dcgm-exporter__etc_default-counters.csv",
+        "dcgm_exporter_dcp-metrics-included__NVIDIA-dcgm-exporter__etc_dcp-metrics-included.csv"})
+    void dcgmExporterCounterFilesEnableWhatTheNormaliserReads(String file) throws IOException {
+        java.util.Map<String, String[]> counters = new java.util.LinkedHashMap<>();
+        try (InputStream in = UpstreamNormalizerTest.class.getResourceAsStream("/prom/" + file)) {
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                String[] f = line.trim().split("\\s*,\\s*", 3);
+                if (!line.isBlank() && !line.trim().startsWith("#") && f.length == 3) {
+                    counters.put(f[0], f);
+                }
+            }
+        }
+        assertThat(counters).hasSizeGreaterThan(10);
+        assertThat(counters.get("DCGM_FI_DEV_GPU_UTIL")).isNotNull().satisfies(f -> {
+            assertThat(f[1]).isEqualTo("gauge");
+            assertThat(f[2]).contains("(in %)");
+        });
+        assertThat(counters.get("DCGM_FI_DEV_FB_USED")).isNotNull().satisfies(f -> assertThat(f[2]).contains("(in MiB)"));
+        assertThat(counters.get("DCGM_FI_DEV_POWER_USAGE")).isNotNull()
+                .satisfies(f -> assertThat(f[2]).contains("(in W)"));
+
+        StringBuilder exposition = new StringBuilder();
+        counters.forEach((name, f) -> {
+            String type = f[1].equals("counter") ? "counter" : "gauge";
+            exposition.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+            for (int gpu = 0; gpu < 2; gpu++) {
+                double v = switch (name) {
+                    case "DCGM_FI_DEV_GPU_UTIL" -> gpu == 0 ? 60 : 100;
+                    case "DCGM_FI_DEV_FB_USED" -> 1024;
+                    case "DCGM_FI_DEV_POWER_USAGE" -> 250.5;
+                    default -> 7;
+                };
+                exposition.append(name).append("{gpu=\"").append(gpu).append("\",modelName=\"NVIDIA H100\"} ")
+                        .append(v).append('\n');
+            }
+        });
+        UpstreamFigures f = of(exposition.toString());
+        assertThat(f.engine()).isEqualTo("dcgm");
+        assertThat(f.gpuUtilization()).isCloseTo(0.8, within(1e-9));
+        assertThat(f.gpuMemoryUsedBytes()).isEqualTo(2 * 1024.0 * 1024 * 1024);
+        assertThat(f.gpuPowerWatts()).isCloseTo(501.0, within(1e-9));
     }
 
     @Test

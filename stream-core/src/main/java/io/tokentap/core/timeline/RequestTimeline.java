@@ -175,13 +175,14 @@ public final class RequestTimeline implements StreamEventSink {
     }
 
     /**
-     * Time per output token: (last token − first token) / (output tokens − 1), with {@link #outputTokens()}. Undefined below two tokens, and with a single content event (a
-     * non-streaming response, or a stream that delivered everything at once): there the formula would give 0, which
-     * says nothing about decode speed and would drag the TPOT distribution down.
+     * Time per output token: (last token − first token) / (output tokens − 1), with {@link #outputTokens()}.
+     * Undefined below two tokens, and when the first and last content events share one timestamp (a single event, as
+     * in a non-streaming response, or several events that arrived in the same read): there the formula would give 0,
+     * which says nothing about decode speed and would drag the TPOT distribution down.
      */
     public long tpotNanos() {
         long tokens = outputTokens();
-        if (firstTokenNanos == UNDEFINED || contentEvents < 2 || tokens < 2) {
+        if (firstTokenNanos == UNDEFINED || contentEvents < 2 || lastTokenNanos == firstTokenNanos || tokens < 2) {
             return UNDEFINED;
         }
         return (lastTokenNanos - firstTokenNanos) / (tokens - 1);

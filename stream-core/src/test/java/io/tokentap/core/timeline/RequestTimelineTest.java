@@ -100,6 +100,19 @@ class RequestTimelineTest {
     }
 
     @Test
+    void tpotIsUndefinedWhenTheWholeStreamArrivedInOneRead() {
+        for (int i = 0; i < 8; i++) {
+            t.content(START + 100, ContentKind.TEXT, 0, null);
+        }
+        t.usage(START + 100, new Usage(5, 8, Usage.UNKNOWN, Usage.UNKNOWN));
+        assertThat(t.contentEvents()).isEqualTo(8);
+        assertThat(t.tpotNanos()).as("eight events, one timestamp: no decode speed to measure")
+                .isEqualTo(RequestTimeline.UNDEFINED);
+        t.content(START + 130, ContentKind.TEXT, 0, null);
+        assertThat(t.tpotNanos()).as("a later read makes it defined again").isEqualTo(30 / 8);
+    }
+
+    @Test
     void maxStallIsTheLargestGap() {
         long[] at = {0, 20, 40, 540, 560, 580};
         for (long a : at) {
