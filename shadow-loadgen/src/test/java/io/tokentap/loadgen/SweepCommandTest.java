@@ -93,9 +93,12 @@ class SweepCommandTest {
         Path outDir = dir.resolve("out");
         // Past 4 streams the upstream refuses: the error criterion fires at 8 and bisection tries 6, then 5 or 7.
         upstream.maxConcurrentBeforeError = 4;
+        upstream.ttftMillis = 20;
+        upstream.itlMillis = 10;
+        // Only the error criterion: this test is about the ladder and the bisection, not about timing noise.
         int code = run(new SweepCommand(), "--target", upstream.url(), "--out", outDir.toString(),
                 "--workload", workload().toString(), "--max-level", "64", "--hold", "1s", "--warmup", "200ms",
-                "--warmup-max", "2s", "--max-client-lag", "1s");
+                "--warmup-max", "2s", "--max-client-lag", "1s", "--criteria", "error_rate");
         assertThat(code).as(err.toString()).isZero();
         RunResult r = new ResultsJson(MAPPER).read(outDir.resolve("results.json"));
         List<Double> levels = r.stages().stream().map(StageStats::level).toList();

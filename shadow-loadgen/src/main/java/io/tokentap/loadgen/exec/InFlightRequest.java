@@ -30,6 +30,8 @@ final class InFlightRequest {
     boolean keepAlive = true;
     /** The server's Retry-After (retry-after-ms first) in nanoseconds, or -1 when it gave none. */
     long retryAfterNanos = -1;
+    /** The connection loop the request runs on. */
+    io.netty.channel.EventLoop loop;
     Future<?> timeout;
     Future<?> abortTimer;
     RequestOutcome outcome;

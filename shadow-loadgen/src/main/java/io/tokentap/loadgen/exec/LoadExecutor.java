@@ -348,6 +348,7 @@ public final class LoadExecutor {
                     ended();
                 }
             });
+            r.loop = w.loop;
             if (previous != null) {
                 // A later call of a session or pipeline: the chain's start and tokens carry over.
                 r.chainStartNanos = previous.chainStartNanos;
@@ -494,7 +495,9 @@ public final class LoadExecutor {
                             : DEFAULT_REFUSED_PAUSE_NANOS;
                     dispatcher.schedule(() -> userNext(null, nanoTime.getAsLong(), null), pause, TimeUnit.NANOSECONDS);
                 } else {
-                    dispatcher.execute(() -> userNext(null, now, null));
+                    // On this request's own loop, after the current read, once its connection is idle again: no
+                    // thread hop between one request's end and the next one's send.
+                    r.loop.execute(() -> userNext(null, now, null));
                 }
             }
         }
