@@ -2,7 +2,13 @@ package io.tokentap.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tokentap.loadgen.RunCommand;
 import io.tokentap.loadgen.SweepCommand;
+import io.tokentap.loadgen.analysis.KneeCriteria;
+import io.tokentap.loadgen.analysis.Recommender;
+import io.tokentap.loadgen.analysis.SlaPolicy;
+import io.tokentap.loadgen.analysis.SweepAnalysis;
+import io.tokentap.loadgen.analysis.results.ResultFile;
 import io.tokentap.loadgen.result.LoadMetric;
 import io.tokentap.loadgen.result.ResultsJson;
 import io.tokentap.loadgen.result.RunResult;
@@ -10,6 +16,7 @@ import io.tokentap.loadgen.result.StageStats;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -66,7 +73,7 @@ public final class DemoCommand implements Callable<Integer> {
             description = "How long each level is measured, after its warm-up (default: ${DEFAULT-VALUE}).")
     String hold;
 
-    @Option(names = "--max-level", defaultValue = "256", paramLabel = "N",
+    @Option(names = "--max-level", defaultValue = "128", paramLabel = "N",
             description = "The highest concurrency tried (default: ${DEFAULT-VALUE}).")
     int maxLevel;
 
@@ -110,7 +117,8 @@ public final class DemoCommand implements Callable<Integer> {
                     "--log-requests"));
             waitFor("http://127.0.0.1:" + adminPort + "/readyz", children.get(1), "the proxy");
 
-            String sla = Math.max(1, Math.round(500 / timeScale)) + "ms";
+            long slaMillis = Math.max(1, Math.round(500 / timeScale));
+            String sla = slaMillis + "ms";
             CommandLine sweep = new CommandLine(new SweepCommand()).setCaseInsensitiveEnumValuesAllowed(true)
                     .setOut(o).setErr(err);
             int code = sweep.execute("--target", "http://127.0.0.1:" + proxyPort, "--out", out.toString(),
@@ -122,9 +130,31 @@ public final class DemoCommand implements Callable<Integer> {
                 err.flush();
                 return 1;
             }
+            // The agreement check: a short closed stage at the recommended operating point, where the load generator
+            // is not the bottleneck, and the proxy's log lines of exactly those requests.
+            int level = checkLevel(out.resolve("results.json"), slaMillis / 1000.0);
+            RunResult sweepRun = new ResultsJson(new ObjectMapper()).read(out.resolve("results.json"));
+            long before = sweepRun.traffic().requests();
+            awaitLines(requestLog, before);
+            Path check = out.resolve("check");
+            o.printf(Locale.ROOT, "%nagreement check: %d concurrent streams (the operating point), %d requests, through"
+                    + " the proxy%n", level, CHECK_REQUESTS);
+            o.flush();
+            StringWriter quiet = new StringWriter();
+            code = new CommandLine(new RunCommand()).setCaseInsensitiveEnumValuesAllowed(true)
+                    .setOut(new PrintWriter(quiet)).setErr(new PrintWriter(quiet))
+                    .execute("--target", "http://127.0.0.1:" + proxyPort, "--out", check.toString(),
+                            "--workload", workload.toString(), "--concurrency", Integer.toString(level),
+                            "--requests", Long.toString(CHECK_REQUESTS), "--duration", "60s", "--no-report");
+            if (code != 0) {
+                err.println("tokentap demo: the agreement check failed (exit " + code + "):\n" + quiet);
+                err.flush();
+                return 1;
+            }
+            awaitLines(requestLog, before + CHECK_REQUESTS);
             // The proxy writes its request log from a queue: stop it (SIGTERM drains and flushes) before reading.
             stop(children);
-            return compare(o, err, out.resolve("results.json"), requestLog);
+            return compare(o, err, check.resolve("results.json"), requestLog, before);
         } finally {
             stop(children);
             try {
@@ -135,17 +165,43 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    /** The proxy's TTFT against the load generator's, over every request both saw; 0 when they agree. */
-    static int compare(PrintWriter o, PrintWriter err, Path results, Path requestLog) throws IOException {
+    /** Requests of the agreement check. */
+    static final long CHECK_REQUESTS = 300;
+
+    /** The operating point of the sweep in {@code results} (its low end), in whole streams, at least 1. */
+    static int checkLevel(Path results, double slaSeconds) throws Exception {
+        ResultFile file = ResultFile.read(results);
+        KneeCriteria criteria = KneeCriteria.defaults().withSlaTtftP95Seconds(slaSeconds);
+        SweepAnalysis a = new Recommender(criteria, SlaPolicy.defaults(), 0.65).analyze(file.levels(), file.mode(),
+                java.util.OptionalDouble.empty());
+        double low = a.operatingLow();
+        // No level counted (all client-bound): one stream, where the load generator is surely not the bottleneck.
+        return Double.isNaN(low) || low < 1 ? 1 : (int) Math.floor(low);
+    }
+
+    /** Waits (up to 20 s) until the proxy's log holds {@code count} request lines. */
+    private static void awaitLines(Path log, long count) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (requestLines(log).size() < count && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+    }
+
+    private static List<String> requestLines(Path log) throws IOException {
+        return Files.readAllLines(log).stream().filter(l -> l.startsWith("{")).toList();
+    }
+
+    /**
+     * The proxy's TTFT against the load generator's, over the requests of {@code results}: the proxy's log lines
+     * from the {@code skip}-th on. 0 when they agree.
+     */
+    static int compare(PrintWriter o, PrintWriter err, Path results, Path requestLog, long skip) throws IOException {
         RunResult run = new ResultsJson(new ObjectMapper()).read(results);
         StageStats traffic = run.traffic();
         Histogram proxy = new Histogram(3);
         ObjectMapper json = new ObjectMapper();
         long lines = 0;
-        for (String line : Files.readAllLines(requestLog)) {
-            if (!line.startsWith("{")) {
-                continue;
-            }
+        for (String line : requestLines(requestLog).stream().skip(skip).toList()) {
             lines++;
             JsonNode ttft = json.readTree(line).path("ttft_ms");
             if (ttft.isNumber()) {
@@ -154,7 +210,7 @@ public final class DemoCommand implements Callable<Integer> {
         }
         Histogram loadgen = traffic.histogram(LoadMetric.TTFT);
         o.println();
-        o.printf(Locale.ROOT, "the same traffic seen twice (%d requests sent, %d logged by the proxy):%n",
+        o.printf(Locale.ROOT, "the same requests seen twice (%d sent by the load generator, %d logged by the proxy):%n",
                 traffic.requests(), lines);
         o.printf(Locale.ROOT, "%-10s %16s %12s %10s%n", "TTFT", "load generator", "proxy", "difference");
         boolean agree = true;

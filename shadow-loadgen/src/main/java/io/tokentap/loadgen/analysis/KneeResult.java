@@ -61,6 +61,13 @@ public record KneeResult(
                 return "no breaking point found: every level up to " + formatLoad(maxLoad())
                         + " was client-bound (the load generator, not the server, was the limit)";
             }
+            double good = lastGood.get().load();
+            if (good < maxLoad()) {
+                // The levels above the last counted one were client-bound: the server was not shown to hold them.
+                return "no breaking point up to " + formatLoad(good) + ", the highest level that was not client-bound"
+                        + " (above it, up to " + formatLoad(maxLoad()) + ", the load generator, not the server, was"
+                        + " the limit)";
+            }
             return "no breaking point up to the max level (" + formatLoad(maxLoad()) + ")";
         }
         return "breaking point at load " + formatLoad(breaking.get().load()) + ": " + fired.get(0).label() + " ("

@@ -55,7 +55,8 @@ class KneeFinderTest {
 
         assertThat(r.found()).isFalse();
         assertThat(r.lastGood().orElseThrow().load()).isEqualTo(8);
-        assertThat(r.describe()).isEqualTo("no breaking point up to the max level (16)");
+        assertThat(r.describe()).isEqualTo("no breaking point up to 8, the highest level that was not client-bound"
+                + " (above it, up to 16, the load generator, not the server, was the limit)");
     }
 
     @Test
