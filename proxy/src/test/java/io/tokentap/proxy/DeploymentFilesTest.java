@@ -27,14 +27,12 @@ import io.tokentap.proxy.metrics.ModelPrice;
 import io.tokentap.proxy.upstream.ScraperConfig;
 import io.tokentap.proxy.upstream.UpstreamScraper;
 import java.io.IOException;
-import java.lang.reflect.Method;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,10 +40,10 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import io.tokentap.testing.KubeManifests;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -232,38 +230,15 @@ class DeploymentFilesTest {
 
     // ---- Kubernetes ----------------------------------------------------------------------------------------
 
-    static String kubectl() {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
-            if (Files.isExecutable(Path.of(dir, "kubectl"))) {
-                return Path.of(dir, "kubectl").toString();
-            }
-        }
-        return null;
-    }
-
     /** The manifests as {@code kubectl kustomize} renders them. */
     static List<Map<String, Object>> render() throws Exception {
-        String kubectl = kubectl();
+        String kubectl = KubeManifests.kubectl();
         if (kubectl == null && "true".equalsIgnoreCase(System.getenv("CI"))) {
             // scripts/install-test-deps.sh installs it; in CI the manifest check must run, not skip.
             throw new AssertionError("kubectl is not installed; CI=true, so the kustomize render check must run");
         }
         Assumptions.assumeTrue(kubectl != null, "kubectl is not installed");
-        Process p = new ProcessBuilder(kubectl, "kustomize", "--load-restrictor", "LoadRestrictionsNone",
-                ROOT.resolve("docker/k8s").toString()).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        String text = new String(out, StandardCharsets.UTF_8);
-        assertThat(p.exitValue()).as(text).isZero();
-        List<Map<String, Object>> docs = new ArrayList<>();
-        for (Object o : new Yaml().loadAll(text)) {
-            if (o != null) {
-                @SuppressWarnings("unchecked")
-                Map<String, Object> doc = (Map<String, Object>) o;
-                docs.add(doc);
-            }
-        }
-        return docs;
+        return KubeManifests.render(kubectl, ROOT.resolve("docker/k8s"));
     }
 
     /**
@@ -315,43 +290,8 @@ class DeploymentFilesTest {
         return obj;
     }
 
-    /** fabric8 keeps unknown fields in additionalProperties instead of failing; walk the tree and report them. */
     static void unknownFields(Object o, String path, List<String> out) {
-        if (o == null) {
-            return;
-        }
-        if (o instanceof Collection<?> c) {
-            int i = 0;
-            for (Object e : c) {
-                unknownFields(e, path + "[" + i++ + "]", out);
-            }
-            return;
-        }
-        if (o instanceof Map<?, ?> m) {
-            m.forEach((k, v) -> unknownFields(v, path + "." + k, out));
-            return;
-        }
-        if (!o.getClass().getName().startsWith("io.fabric8.")) {
-            return;
-        }
-        for (Method m : o.getClass().getMethods()) {
-            if (m.getParameterCount() != 0 || !m.getName().startsWith("get") || m.getDeclaringClass() == Object.class) {
-                continue;
-            }
-            Object v;
-            try {
-                v = m.invoke(o);
-            } catch (ReflectiveOperationException e) {
-                throw new AssertionError(e);
-            }
-            if (m.getName().equals("getAdditionalProperties")) {
-                if (v instanceof Map<?, ?> extra && !extra.isEmpty()) {
-                    out.add(path + ": " + extra.keySet());
-                }
-            } else {
-                unknownFields(v, path + "." + m.getName().substring(3), out);
-            }
-        }
+        KubeManifests.unknownFields(o, path, out);
     }
 
     @Test
