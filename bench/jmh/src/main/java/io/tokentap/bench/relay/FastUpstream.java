@@ -154,6 +154,12 @@ public final class FastUpstream {
                 ctx.writeAndFlush(res);
                 return;
             }
+            if (!req.method().name().equals("POST")) {
+                var res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_FOUND);
+                res.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+                ctx.writeAndFlush(res);
+                return;
+            }
             String body = req.content().toString(StandardCharsets.UTF_8);
             long n = intField(body, "max_tokens");
             String key = stringField(body, "model");
