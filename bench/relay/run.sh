@@ -3,15 +3,15 @@
 # tokentap (metrics, request log: measuring everything), nginx with proxy_buffering off, HAProxy. For each number
 # of streams, the probe client (RelayProbe) runs each path back to back and records receive − send of every event;
 # it samples each proxy's CPU (user + system over the measured window, all its processes) and RSS.
-# Writes a markdown section to stdout and the raw key=value files to OUT.
+# The JVMs are warmed up first (20-40 s of traffic, not measured). Writes a markdown section to stdout and the raw key=value files to OUT.
 #   bench/relay/run.sh [--quick] [OUT]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/lib/common.sh
 quick=0; [[ "${1:-}" == --quick ]] && { quick=1; shift; }
 out="${1:-bench/out}"; mkdir -p "$out"
-if ((quick)); then warmup=4; duration=6; else warmup=10; duration=30; fi
-# Streams and the events per second each stream sends. The top level is 9,900, not 10,000: a proxy holds two sockets
+if ((quick)); then warmup=4; duration=6; jit_warmup=15; else warmup=10; duration=30; jit_warmup=40; fi
+# Streams and the events per second each stream sends (the probe asks the upstream for it per request). The top level is 9,900, not 10,000: a proxy holds two sockets
 # per stream, and this machine's hard limit of open files (20,000) cannot be raised without CAP_SYS_RESOURCE.
 levels="${RELAY_LEVELS:-100:20 1000:20 9900:2}"
 events_per_request=50
@@ -80,13 +80,15 @@ sleep 1
 
 declare -A port=([direct]=19100 [tokentap]=19101 [nginx]=19103 [haproxy]=19104)
 paths="direct tokentap nginx haproxy"
+# Warm-up, not measured: the JVMs (upstream, tokentap) compile their hot paths in the first tens of seconds, and a
+# sidecar runs for hours. Each path carries 500 streams at 20 events/s for a while first.
+for path in $paths; do
+    java -Xmx1g -cp "$BENCH_JAR" io.tokentap.bench.relay.RelayProbe --port "${port[$path]}" --streams 500 --rate 20 \
+        --events $events_per_request --warmup 0 --duration "$([[ $path == tokentap || $path == direct ]] && echo $jit_warmup || echo 3)" \
+        >"$out/warmup-$path.txt" 2>&1 || true
+done
 for level in $levels; do
     streams=${level%%:*}; rate=${level##*:}
-    # The upstream restarts at each level's rate; the proxies keep running (and warm).
-    stop_pid "$upstream"
-    start_bg "$out/upstream-$streams.log" java -Xmx1g -cp "$BENCH_JAR" io.tokentap.bench.relay.FastUpstream \
-        --port 19100 --rate "$rate"
-    upstream=$LAST_PID; wait_port 19100
     for path in $paths; do
         case $path in
             direct) watch=$upstream ;;
@@ -100,7 +102,7 @@ for level in $levels; do
             rm -f "$work/ready"
         fi
         java -Xmx1g -cp "$BENCH_JAR" io.tokentap.bench.relay.RelayProbe --port "${port[$path]}" \
-            --streams "$streams" --events $events_per_request --warmup $warmup --duration $duration \
+            --streams "$streams" --rate "$rate" --events $events_per_request --warmup $warmup --duration $duration \
             --watch "$watch" "${extra[@]}" >"$out/relay-$streams-$path.txt" 2>"$out/relay-$streams-$path.err" &
         probe=$!
         if ((${#extra[@]})); then

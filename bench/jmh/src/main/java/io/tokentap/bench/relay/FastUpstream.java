@@ -38,7 +38,8 @@ import java.util.concurrent.atomic.LongAdder;
  * on the same host share the clock, so receive − send is the latency of that event through whatever path it took.
  *
  * <p>Paced ({@code --rate R}): each stream sends R events per second from its own timer on the event loop, its
- * first event at a random offset so that the streams' events spread evenly. A stream whose connection is not
+ * first event at a random offset so that the streams' events spread evenly; a request header {@code x-bench-rate}
+ * sets its own stream's rate. A stream whose connection is not
  * writable skips the tick (counted), so a slow reader never makes this server buffer. Unpaced ({@code --rate 0}):
  * events go out as fast as the connection takes them, {@code --batch} events per write. {@code GET /stats} answers
  * the counters.
@@ -170,14 +171,15 @@ public final class FastUpstream {
                     .set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
             HttpUtil.setTransferEncodingChunked(head, true);
             ctx.write(head, ctx.voidPromise());
-            stream = new Stream(ctx, key, (int) (n > 0 ? n : defaultEvents));
+            String r = req.headers().get("x-bench-rate");
+            stream = new Stream(ctx, key, (int) (n > 0 ? n : defaultEvents), r == null ? rate : Double.parseDouble(r));
             streamsOpen.increment();
             stream.begin();
         }
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            if (stream != null && rate <= 0 && ctx.channel().isWritable()) {
+            if (stream != null && !stream.paced() && ctx.channel().isWritable()) {
                 stream.burst();
             }
             ctx.fireChannelWritabilityChanged();
@@ -200,19 +202,25 @@ public final class FastUpstream {
             final ChannelHandlerContext ctx;
             final String key;
             final int total;
+            final double streamRate;
             int sent;
             io.netty.util.concurrent.Future<?> timer;
             boolean done;
 
-            Stream(ChannelHandlerContext ctx, String key, int total) {
+            Stream(ChannelHandlerContext ctx, String key, int total, double streamRate) {
                 this.ctx = ctx;
                 this.key = key;
                 this.total = total;
+                this.streamRate = streamRate;
+            }
+
+            boolean paced() {
+                return streamRate > 0;
             }
 
             void begin() {
-                if (rate > 0) {
-                    long period = Math.max(1, (long) (1e9 / rate));
+                if (paced()) {
+                    long period = Math.max(1, (long) (1e9 / streamRate));
                     long offset = ThreadLocalRandom.current().nextLong(period);
                     ctx.flush();
                     timer = ctx.executor().scheduleAtFixedRate(this::tick, offset, period, TimeUnit.NANOSECONDS);

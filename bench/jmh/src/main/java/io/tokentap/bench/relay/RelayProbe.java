@@ -33,7 +33,7 @@ import org.HdrHistogram.Histogram;
 /**
  * The measuring client of the relay benchmark: {@code --streams N} keep-alive connections to {@code --port}, each
  * streaming chat completions of {@code --events} events back to back from a {@link FastUpstream} (directly or
- * through a proxy). Every event carries its send time; the probe takes one {@code System.nanoTime()} per socket read,
+ * through a proxy; {@code --rate R} asks for R events per second per stream). Every event carries its send time; the probe takes one {@code System.nanoTime()} per socket read,
  * before any decoding, and records receive − send for every event after the warm-up. At the end it prints
  * {@code key=value} lines: the latency percentiles in microseconds, events and errors, and, for the processes given
  * with {@code --watch PID,PID}, their CPU seconds (user + system, from {@code /proc/PID/stat}) over the measured
@@ -79,6 +79,7 @@ public final class RelayProbe {
                 watch.add(Integer.parseInt(p.trim()));
             }
         }
+        String rate = a.value("--rate", "");
         byte[] body = ("{\"model\":\"bench\",\"stream\":true,\"max_tokens\":" + eventsPerRequest
                 + ",\"messages\":[{\"role\":\"user\",\"content\":\"stream\"}]}").getBytes(StandardCharsets.UTF_8);
 
@@ -93,7 +94,7 @@ public final class RelayProbe {
                         protected void initChannel(SocketChannel ch) {
                             Stamp stamp = new Stamp();
                             ch.pipeline().addLast(stamp, new HttpClientCodec(),
-                                    new StreamHandler(stamp, body, port, slow));
+                                    new StreamHandler(stamp, body, port, slow, rate));
                         }
                     });
             // Connect in batches: a burst of 10,000 SYNs overflows the accept backlog of a proxy.
@@ -109,6 +110,11 @@ public final class RelayProbe {
                 if (i % 250 == 249) {
                     Thread.sleep(25);
                 }
+            }
+            // Every stream has its response head before the warm-up starts (at most 60 s), so that a path that is slow
+            // to open streams is not measured with fewer of them.
+            for (int i = 0; i < 600 && !slow && group.submit(() -> activeStreams).get() < streams; i++) {
+                Thread.sleep(100);
             }
             double connectSeconds = (System.nanoTime() - t0) / 1e9;
             Thread.sleep((long) (warmup * 1000));
@@ -134,7 +140,7 @@ public final class RelayProbe {
             }
             Histogram h = group.submit(latency::copy).get();
             long active = counts[3];
-            System.out.printf("streams=%d%nconnect_s=%.1f%nactive_streams=%d%nwindow_s=%.2f%nevents=%d%n"
+            System.out.printf("streams=%d%nopen_s=%.1f%nactive_streams=%d%nwindow_s=%.2f%nevents=%d%n"
                             + "events_per_s=%.0f%nrequests=%d%nerrors=%d%n",
                     streams, connectSeconds, active, window, counts[0], counts[0] / window, counts[1], counts[2]);
             System.out.printf("p50_us=%.1f%np90_us=%.1f%np99_us=%.1f%np999_us=%.1f%nmax_us=%.1f%nmean_us=%.1f%n",
@@ -205,13 +211,15 @@ public final class RelayProbe {
         private final byte[] body;
         private final int port;
         private final boolean slow;
+        private final String rate;
         private int matched;
         private int digits;
         private long value;
         private boolean inResponse;
 
-        StreamHandler(Stamp stamp, byte[] body, int port, boolean slow) {
+        StreamHandler(Stamp stamp, byte[] body, int port, boolean slow, String rate) {
             this.stamp = stamp;
+            this.rate = rate;
             this.body = body;
             this.port = port;
             this.slow = slow;
@@ -231,6 +239,9 @@ public final class RelayProbe {
             req.headers().set(HttpHeaderNames.HOST, "127.0.0.1:" + port)
                     .set(HttpHeaderNames.CONTENT_TYPE, "application/json")
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+            if (!rate.isEmpty()) {
+                req.headers().set("x-bench-rate", rate);
+            }
             ctx.writeAndFlush(req, ctx.voidPromise());
         }
 
