@@ -3,7 +3,7 @@
 # HAProxy, measurement accuracy, load-generator capacity against a Python aiohttp client, memory under slow clients.
 # Replaces the results block of docs/benchmarks.md (between its two markers) with this run's figures and the
 # machine's details; raw outputs stay in bench/out/.
-#   bench/run-all.sh [--quick]     (--quick: about 10 minutes; full: about 30)
+#   bench/run-all.sh [--quick]     (--quick: 10-12 minutes on a shared 2-core machine; full: about 30)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib/common.sh
