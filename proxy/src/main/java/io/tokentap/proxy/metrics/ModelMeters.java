@@ -14,7 +14,7 @@ final class ModelMeters {
     private final MeterRegistry registry;
     final AtomicInteger inFlight = new AtomicInteger();
     final WindowedHistogram ttftWindow;
-    final WindowedHistogram itlWindow;
+    final WindowedMoments itlWindow;
     // Counters without a tenant label, registered on first use (a counter at zero for every type would
     // add series nobody asked for) and then read without a registry lookup.
     // Event loops of several threads fill these: a volatile read on the hot path, and a race to register is
@@ -47,7 +47,7 @@ final class ModelMeters {
         this.label = model;
         this.price = price;
         this.ttftWindow = new WindowedHistogram(window, nanoTime);
-        this.itlWindow = new WindowedHistogram(window, nanoTime);
+        this.itlWindow = new WindowedMoments(window, nanoTime);
         TokentapMeters.STREAMS_IN_FLIGHT.gauge(inFlight, AtomicInteger::get).tag("model", model)
                 .strongReference(true).register(registry);
         for (double q : MicrometerProxyMetrics.QUANTILES) {
@@ -56,7 +56,7 @@ final class ModelMeters {
         }
         TokentapMeters.TTFT_P99_P50_RATIO.gauge(ttftWindow, WindowedHistogram::p99OverP50).tag("model", model)
                 .strongReference(true).register(registry);
-        TokentapMeters.ITL_CV.gauge(itlWindow, WindowedHistogram::coefficientOfVariation).tag("model", model)
+        TokentapMeters.ITL_CV.gauge(itlWindow, WindowedMoments::coefficientOfVariation).tag("model", model)
                 .strongReference(true).register(registry);
     }
 }

@@ -58,7 +58,7 @@ final class RouteMeters {
         itlPerToken = timer(TokentapMeters.ITL_PER_TOKEN, tags, MicrometerProxyMetrics.ITL_SLOS, Duration.ofSeconds(10));
         inputTokens = summary(TokentapMeters.REQUEST_INPUT_TOKENS, tags);
         outputTokens = summary(TokentapMeters.REQUEST_OUTPUT_TOKENS, tags);
-        WindowedHistogram itlWindow = model.itlWindow;
+        WindowedMoments itlWindow = model.itlWindow;
         intervals = (gapNanos, tokens) -> {
             itl.record(gapNanos, TimeUnit.NANOSECONDS);
             itlPerToken.record(gapNanos / Math.max(1, tokens), TimeUnit.NANOSECONDS);

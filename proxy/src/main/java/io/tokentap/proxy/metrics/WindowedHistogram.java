@@ -96,17 +96,6 @@ final class WindowedHistogram {
         }
     }
 
-    /** Coefficient of variation (std / mean), or NaN with fewer than two values. */
-    double coefficientOfVariation() {
-        synchronized (this) {
-            Histogram h = snapshot();
-            if (h.getTotalCount() < 2 || h.getMean() <= 0) {
-                return Double.NaN;
-            }
-            return h.getStdDeviation() / h.getMean();
-        }
-    }
-
     /** Values in the window. */
     long count() {
         synchronized (this) {

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Shared by the bench/ scripts: builds, package installs, process bookkeeping, key=value parsing.
+# Every process a script starts goes through `start_bg`, and the EXIT trap stops them all by pid.
+
+BENCH_JAR=bench/jmh/target/tokentap-bench.jar
+TOKENTAP_JAR=cli/target/tokentap.jar
+BENCH_PIDS=()
+
+build_jars() {
+    if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
+        mvn -B -q -DskipTests package -pl cli,bench/jmh -am >/dev/null
+    fi
+}
+
+# nginx, HAProxy and Python's aiohttp from Debian's packages, when missing.
+install_tools() {
+    local missing=()
+    command -v nginx >/dev/null || missing+=(nginx)
+    command -v haproxy >/dev/null || missing+=(haproxy)
+    /usr/bin/python3 -c 'import aiohttp' 2>/dev/null || missing+=(python3-aiohttp)
+    if ((${#missing[@]})); then
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+# Open files: 10,000 streams need 10,000 sockets in the client and 20,000 in a proxy (both sides).
+raise_nofile() {
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+}
+
+start_bg() { # start_bg LOGFILE CMD...
+    local log=$1; shift
+    "$@" >"$log" 2>&1 &
+    BENCH_PIDS+=($!)
+    LAST_PID=$!
+}
+
+# SIGTERM, then SIGKILL for what is still there after 5 s; by pid only.
+stop_pid() {
+    kill "$@" 2>/dev/null || true
+    local p
+    for _ in $(seq 50); do
+        local alive=0
+        for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        ((alive)) || break
+        sleep 0.1
+    done
+    for p in "$@"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+}
+
+stop_all() {
+    ((${#BENCH_PIDS[@]})) && stop_pid "${BENCH_PIDS[@]}"
+    BENCH_PIDS=()
+}
+
+wait_port() { # wait_port PORT (a JVM starts slowly on a loaded machine: up to 60 s)
+    for _ in $(seq 600); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "nothing listens on 127.0.0.1:$1" >&2
+    return 1
+}
+
+kv() { # kv FILE KEY -> value
+    awk -F= -v k="$2" '$1 == k {print $2; exit}' "$1"
+}
+
+# Process ids of a process and its children (nginx's master and workers).
+with_children() {
+    local pids="$1" c
+    for c in $(pgrep -P "$1" 2>/dev/null); do pids="$pids,$c"; done
+    echo "$pids"
+}
+
+# Heap in use after a full GC, in MB, of a running JVM.
+heap_after_gc_mb() {
+    jcmd "$1" GC.run >/dev/null 2>&1 || true
+    jcmd "$1" GC.heap_info 2>/dev/null | awk '/garbage-first heap/ {for (i = 1; i <= NF; i++) if ($i == "used") {v = $(i + 1); sub("K,?", "", v); printf "%.0f", v / 1024; exit}}'
+}
+
+machine_details() {
+    echo "- CPU: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores"
+    echo "- kernel: $(uname -r); memory: $(awk '/MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo)"
+    echo "- Java: $(java -version 2>&1 | head -1)"
+    echo "- nginx: $(nginx -v 2>&1 | sed 's/.*version: //'); HAProxy: $(haproxy -v | head -1 | awk '{print $3}'); Python: $(/usr/bin/python3 --version | awk '{print $2}'), aiohttp $(/usr/bin/python3 -c 'import aiohttp; print(aiohttp.__version__)')"
+    echo "- open files limit: $(ulimit -n); load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+}

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Relay overhead: the same fast stamping upstream (io.tokentap.bench.relay.FastUpstream) behind four paths: direct,
+# tokentap (metrics, request log: measuring everything), nginx with proxy_buffering off, HAProxy. For each number
+# of streams, the probe client (RelayProbe) runs each path back to back and records receive − send of every event;
+# it samples each proxy's CPU (user + system over the measured window, all its processes) and RSS.
+# The JVMs are warmed up first (20-40 s of traffic, not measured). Writes a markdown section to stdout and the raw key=value files to OUT.
+#   bench/relay/run.sh [--quick] [OUT]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source bench/lib/common.sh
+quick=0; [[ "${1:-}" == --quick ]] && { quick=1; shift; }
+out="${1:-bench/out}"; mkdir -p "$out"
+if ((quick)); then warmup=4; duration=6; jit_warmup=15; else warmup=10; duration=30; jit_warmup=40; fi
+# Streams and the events per second each stream sends (the probe asks the upstream for it per request). The top level is 9,900, not 10,000: a proxy holds two sockets
+# per stream, and this machine's hard limit of open files (20,000) cannot be raised without CAP_SYS_RESOURCE.
+levels="${RELAY_LEVELS:-100:20 1000:20 9900:2}"
+events_per_request=50
+
+build_jars; install_tools; raise_nofile
+work=$(mktemp -d); trap 'stop_all; rm -rf "$work"' EXIT
+
+start_bg "$out/upstream.log" java -Xmx1g -cp "$BENCH_JAR" io.tokentap.bench.relay.FastUpstream --port 19100 --rate 20
+upstream=$LAST_PID
+
+start_tokentap() {
+    start_bg "$out/tokentap.log" java -Xmx512m -jar "$TOKENTAP_JAR" proxy --listen 127.0.0.1:19101 \
+        --upstream http://127.0.0.1:19100 --admin 127.0.0.1:19102 --log-requests --max-connections 20000 \
+        --max-pending-acquires 20000 --drain-timeout 1s --no-scrape
+    tokentap=$LAST_PID
+}
+
+cat >"$work/nginx.conf" <<CONF
+worker_processes auto;
+worker_rlimit_nofile $(ulimit -n);
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 20000; multi_accept on; }
+http {
+    access_log off;
+    client_body_temp_path $work/body; proxy_temp_path $work/proxy;
+    fastcgi_temp_path $work/fastcgi; uwsgi_temp_path $work/uwsgi; scgi_temp_path $work/scgi;
+    keepalive_requests 1000000;
+    upstream fast { server 127.0.0.1:19100; keepalive 20000; }
+    server {
+        listen 127.0.0.1:19103 backlog=4096;
+        location / {
+            proxy_pass http://fast;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+            proxy_request_buffering off;
+            proxy_read_timeout 300s;
+        }
+    }
+}
+CONF
+cat >"$work/haproxy.cfg" <<CONF
+global
+    # No maxconn: HAProxy derives it from the open-files limit (two sockets per stream).
+    log stderr format short local0 err
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 300s
+    timeout server 300s
+    option http-no-delay
+frontend relay
+    bind 127.0.0.1:19104
+    default_backend fast
+backend fast
+    server up 127.0.0.1:19100
+CONF
+start_tokentap
+start_bg "$out/nginx.log" nginx -c "$work/nginx.conf" -p "$work" -g 'daemon off;'
+nginx_master=$LAST_PID
+start_bg "$out/haproxy.log" haproxy -db -f "$work/haproxy.cfg"
+haproxy=$LAST_PID
+for p in 19100 19101 19103 19104; do wait_port $p; done
+sleep 1
+
+declare -A port=([direct]=19100 [tokentap]=19101 [nginx]=19103 [haproxy]=19104)
+paths="direct tokentap nginx haproxy"
+# Warm-up, not measured: the JVMs (upstream, tokentap) compile their hot paths in the first tens of seconds, and a
+# sidecar runs for hours. Each path carries 500 streams at 20 events/s for a while first.
+for path in $paths; do
+    java -Xmx1g -cp "$BENCH_JAR" io.tokentap.bench.relay.RelayProbe --port "${port[$path]}" --streams 500 --rate 20 \
+        --events $events_per_request --warmup 0 --duration "$([[ $path == tokentap || $path == direct ]] && echo $jit_warmup || echo 3)" \
+        >"$out/warmup-$path.txt" 2>&1 || true
+done
+for level in $levels; do
+    streams=${level%%:*}; rate=${level##*:}
+    for path in $paths; do
+        case $path in
+            direct) watch=$upstream ;;
+            tokentap) watch=$tokentap ;;
+            nginx) watch=$(with_children "$nginx_master") ;;
+            haproxy) watch=$haproxy ;;
+        esac
+        extra=()
+        if [[ $path == tokentap && $streams -ge 5000 ]]; then
+            extra=(--hold 6 --ready-file "$work/ready")
+            rm -f "$work/ready"
+        fi
+        java -Xmx1g -cp "$BENCH_JAR" io.tokentap.bench.relay.RelayProbe --port "${port[$path]}" \
+            --streams "$streams" --rate "$rate" --events $events_per_request --warmup $warmup --duration $duration \
+            --watch "$watch" "${extra[@]}" >"$out/relay-$streams-$path.txt" 2>"$out/relay-$streams-$path.err" &
+        probe=$!
+        if ((${#extra[@]})); then
+            for _ in $(seq 600); do [[ -f "$work/ready" ]] && break; sleep 0.1; done
+            echo "heap_after_gc_mb=$(heap_after_gc_mb "$tokentap")" >>"$out/relay-$streams-$path.txt.extra"
+            echo "rss_mb_at_hold=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' /proc/$tokentap/status)" \
+                >>"$out/relay-$streams-$path.txt.extra"
+        fi
+        wait $probe || echo "probe failed: $path at $streams streams (see $out/relay-$streams-$path.err)" >&2
+        if [[ -f "$out/relay-$streams-$path.txt.extra" ]]; then
+            cat "$out/relay-$streams-$path.txt.extra" >>"$out/relay-$streams-$path.txt"
+            rm -f "$out/relay-$streams-$path.txt.extra"
+        fi
+        sleep 2 # closed connections drain before the next path
+    done
+done
+
+# The markdown section.
+echo "### Relay overhead"
+echo
+echo "Events per stream per second: $(for l in $levels; do echo -n "${l%%:*} streams → ${l##*:}/s; "; done)"
+echo "$events_per_request events per request (then the next request on the same connection); warm-up ${warmup} s,"
+echo "measured ${duration} s per path, paths run one after the other at each level."
+echo
+echo "| streams | path | events/s | p50 µs | p99 µs | p99.9 µs | added p50 µs | added p99 µs | CPU s / M events | RSS MB | errors |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+for level in $levels; do
+    streams=${level%%:*}
+    d="$out/relay-$streams-direct.txt"
+    for path in $paths; do
+        f="$out/relay-$streams-$path.txt"
+        [[ -s $f ]] || { echo "| $streams | $path | (failed) |||||||||"; continue; }
+        awk -F= -v s="$streams" -v p="$path" -v dp50="$(kv "$d" p50_us)" -v dp99="$(kv "$d" p99_us)" '
+            {v[$1] = $2}
+            END {
+                a50 = p == "direct" ? "—" : sprintf("%+.0f", v["p50_us"] - dp50)
+                a99 = p == "direct" ? "—" : sprintf("%+.0f", v["p99_us"] - dp99)
+                cpu = p == "direct" ? sprintf("(upstream %.1f)", v["cpu_s_per_million_events"]) : sprintf("%.1f", v["cpu_s_per_million_events"])
+                rss = p == "direct" ? "—" : sprintf("%.0f", v["rss_mb"])
+                printf "| %s | %s | %.0f | %.0f | %.0f | %.0f | %s | %s | %s | %s | %d |\n", s, p, v["events_per_s"],
+                    v["p50_us"], v["p99_us"], v["p999_us"], a50, a99, cpu, rss, v["errors"]
+            }' "$f"
+    done
+done
+echo
+for level in $levels; do
+    streams=${level%%:*}
+    f="$out/relay-$streams-tokentap.txt"
+    if [[ -s $f ]] && grep -q heap_after_gc_mb "$f"; then
+        echo "tokentap at $streams streams (-Xmx512m): heap in use after a full GC $(kv "$f" heap_after_gc_mb) MB,"\
+             "RSS $(kv "$f" rss_mb_at_hold) MB."
+    fi
+done
+echo
+# CPU ratios at each level against nginx.
+for level in $levels; do
+    streams=${level%%:*}
+    n="$out/relay-$streams-nginx.txt"; t="$out/relay-$streams-tokentap.txt"; h="$out/relay-$streams-haproxy.txt"
+    [[ -s $n && -s $t && -s $h ]] || continue
+    awk -v s="$streams" -v t="$(kv "$t" cpu_s_per_million_events)" -v n="$(kv "$n" cpu_s_per_million_events)" \
+        -v h="$(kv "$h" cpu_s_per_million_events)" \
+        'BEGIN {printf "- %s streams: CPU per event, tokentap / nginx = %.2f, HAProxy / nginx = %.2f\n", s, t / n, h / n}'
+done
