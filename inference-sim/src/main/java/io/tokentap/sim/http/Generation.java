@@ -27,6 +27,12 @@ import java.util.concurrent.TimeUnit;
  * fault holds the stream, tokens are merged into one pending event (as vLLM merges the deltas of a client that
  * falls behind) and flushed when the channel drains. The engine never waits for a slow client, like a real one;
  * memory per stream is bounded by the request's own output.
+ *
+ * <p>Events written in one event-loop task (when the host runs behind the model, the engine completes several
+ * iterations in one task) are gathered into one HTTP chunk, written and flushed by a task queued behind it: each is
+ * still its own SSE event, and they leave in the same system call as before, but the chunk framing, the buffers and
+ * the pipeline pass are paid once per task instead of once per token. At real time every iteration is its own task,
+ * so every token is still its own chunk.
  */
 final class Generation implements TokenSink {
     private final Channel channel;
@@ -42,6 +48,8 @@ final class Generation implements TokenSink {
     private final SimRequest simRequest;
 
     private final StringBuilder pending = new StringBuilder(64);
+    /** Events written in the current task and not yet passed to the channel; the queued {@link #writeBatch} owns it. */
+    private ByteBuf batch;
     private int pendingTokens;
     private int sentTokens;
     private FinishReason finish;
@@ -179,7 +187,7 @@ final class Generation implements TokenSink {
         if (done || holding || (pendingTokens == 0 && finish == null)) {
             return;
         }
-        ByteBuf out = channel.alloc().buffer(512 + pending.length());
+        ByteBuf out = batch != null ? batch : channel.alloc().buffer(512 + pending.length());
         if (pendingTokens > 0) {
             format.token(out, pending);
         }
@@ -195,9 +203,11 @@ final class Generation implements TokenSink {
         if (last) {
             ByteBufUtil.writeUtf8(out, format.close(finish, request.promptTokens(), completionTokens));
         }
-        // The ground-truth send time is taken right before the write that carries the tokens.
+        // The ground-truth send time is taken right before the write that carries the tokens (the batch leaves in
+        // the flush at the end of this task, as a flush consolidated to the end of the task did).
         timeline.event(tokens);
         if (last) {
+            batch = null;
             done = true;
             channel.write(new DefaultHttpContent(out), channel.voidPromise());
             channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
@@ -205,12 +215,24 @@ final class Generation implements TokenSink {
             onDone.run();
             return;
         }
-        channel.writeAndFlush(new DefaultHttpContent(out), channel.voidPromise());
+        if (batch == null) {
+            batch = out;
+            channel.eventLoop().execute(this::writeBatch);
+        }
         if (faults.disconnectAfter() > 0 && sentTokens >= faults.disconnectAfter()) {
             disconnect();
         } else if (faults.stallMillis() > 0 && !stallDone && sentTokens >= faults.stallAfter()) {
             stallDone = true;
             hold(faults.stallMillis());
+        }
+    }
+
+    /** Writes and flushes the events gathered in the task that queued this one, as one chunk. */
+    private void writeBatch() {
+        ByteBuf b = batch;
+        if (b != null) {
+            batch = null;
+            channel.writeAndFlush(new DefaultHttpContent(b), channel.voidPromise());
         }
     }
 
@@ -226,6 +248,7 @@ final class Generation implements TokenSink {
     }
 
     private void disconnect() {
+        writeBatch(); // the tokens before the disconnect reach the client, then the connection drops
         done = true;
         engine.abort(simRequest);
         finishTimeline();
@@ -235,6 +258,10 @@ final class Generation implements TokenSink {
 
     /** The connection closed under the request: the engine drops it. */
     void channelClosed() {
+        if (batch != null) {
+            batch.release();
+            batch = null;
+        }
         if (!done) {
             done = true;
             engine.abort(simRequest);

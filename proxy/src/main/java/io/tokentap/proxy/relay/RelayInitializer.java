@@ -2,11 +2,20 @@ package io.tokentap.proxy.relay;
 
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.tokentap.proxy.protect.admit.AdmissionHandler;
 
-/** The client connection's pipeline, in order: read timestamp, HTTP/1.1 codec, smuggling check, admission (when protected), relay. */
+/**
+ * The client connection's pipeline, in order: flush consolidation, read timestamp, HTTP/1.1 codec, smuggling check,
+ * admission (when protected), relay.
+ *
+ * <p>Flushes made while the client connection is being read (answers the proxy gives itself: 429s, 503s, 400s,
+ * 100 Continue) wait for the end of that read, so the answers to several pipelined requests leave in one write.
+ * Flushes made at any other time, which is every relayed upstream read, go out at once: the streamed tokens' timing
+ * is not changed.
+ */
 final class RelayInitializer extends ChannelInitializer<SocketChannel> {
 
     private final RelayContext rc;
@@ -22,6 +31,8 @@ final class RelayInitializer extends ChannelInitializer<SocketChannel> {
     protected void initChannel(SocketChannel ch) {
         clients.add(ch);
         ReadStamp stamp = new ReadStamp();
+        ch.pipeline().addLast("flush", new FlushConsolidationHandler(
+                FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, false));
         ch.pipeline().addLast("stamp", stamp);
         ch.pipeline().addLast("codec", new HttpServerCodec(RequestFraming.decoderConfig(
                 rc.config().server().maxInitialLineBytes(), rc.config().server().maxHeaderBytes())));

@@ -9,6 +9,7 @@ import io.tokentap.proxy.protect.breaker.UpstreamBreaker;
 import io.tokentap.proxy.protect.shed.UpstreamSignals;
 import io.tokentap.proxy.protect.tenant.TenantResolver;
 import io.tokentap.proxy.relay.ProxyServer;
+import java.io.BufferedInputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
@@ -28,11 +29,12 @@ import java.util.concurrent.TimeUnit;
  * proxy whose tenant limit is 1 request per minute, so every request after the first is answered 429. The figure
  * is the CPU time of the proxy's event-loop threads (user and system, from {@link ThreadMXBean}) divided by the
  * requests, so it includes HTTP decoding, admission, the 429's encoding and the socket calls, and excludes the
- * client. Not a unit test: run it with
+ * client. {@code pipeline} is how many requests each client write carries (HTTP/1.1 pipelining, as a client in a
+ * retry storm sends them; 1 means one request per write and per read). Not a unit test: run it with
  *
  * <pre>
  * mvn -B -q -pl proxy -am test-compile
- * java -cp "proxy/target/test-classes:proxy/target/classes:$(cat cp.txt)" io.tokentap.proxy.protect.RejectionCostBench [requests] [connections]
+ * java -cp "proxy/target/test-classes:proxy/target/classes:$(cat cp.txt)" io.tokentap.proxy.protect.RejectionCostBench [requests] [connections] [pipeline]
  * </pre>
  *
  * (cp.txt from {@code mvn -q -pl proxy dependency:build-classpath -Dmdep.outputFile=cp.txt}).
@@ -45,6 +47,7 @@ public final class RejectionCostBench {
     public static void main(String[] args) throws Exception {
         int requests = args.length > 0 ? Integer.parseInt(args[0]) : 50_000;
         int connections = args.length > 1 ? Integer.parseInt(args[1]) : 4;
+        int pipeline = args.length > 2 ? Integer.parseInt(args[2]) : 1;
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
@@ -64,16 +67,16 @@ public final class RejectionCostBench {
                     .getBytes(StandardCharsets.US_ASCII);
             // Spend the tenant's one request of the minute, so that every request of the storm is rejected.
             protection.admission().tryAdmit(TenantResolver.hash("sk-bench"), 0L, t -> t).ticket().release(0);
-            storm(address, request, Math.max(1000, requests / 10), connections); // warm-up (JIT)
+            storm(address, request, Math.max(1000, requests / 10), connections, pipeline); // warm-up (JIT)
             long cpu0 = threads.getThreadCpuTime(workerThread);
             long user0 = threads.getThreadUserTime(workerThread);
             long wall0 = System.nanoTime();
-            int rejected = storm(address, request, requests, connections);
+            int rejected = storm(address, request, requests, connections, pipeline);
             long wall = System.nanoTime() - wall0;
             long cpu = threads.getThreadCpuTime(workerThread) - cpu0;
             long user = threads.getThreadUserTime(workerThread) - user0;
-            System.out.printf("%d requests (%d answered 429) over %d keep-alive connections in %.2f s (%.0f req/s)%n",
-                    requests, rejected, connections, wall / 1e9, requests / (wall / 1e9));
+            System.out.printf("%d requests (%d answered 429) over %d keep-alive connections, %d per write, in %.2f s"
+                    + " (%.0f req/s)%n", requests, rejected, connections, pipeline, wall / 1e9, requests / (wall / 1e9));
             System.out.printf("proxy event-loop CPU per rejected request: %.2f us (user %.2f us, kernel %.2f us)%n",
                     cpu / 1e3 / requests, user / 1e3 / requests, (cpu - user) / 1e3 / requests);
         } finally {
@@ -83,25 +86,30 @@ public final class RejectionCostBench {
         }
     }
 
-    private static int storm(InetSocketAddress address, byte[] request, int total, int connections)
+    private static int storm(InetSocketAddress address, byte[] request, int total, int connections, int pipeline)
             throws Exception {
+        byte[] batch = new byte[request.length * pipeline];
+        for (int i = 0; i < pipeline; i++) {
+            System.arraycopy(request, 0, batch, i * request.length, request.length);
+        }
         List<Thread> ts = new ArrayList<>();
         int[] rejected = new int[connections];
         for (int c = 0; c < connections; c++) {
             int idx = c;
-            int n = total / connections;
+            int writes = total / connections / pipeline;
             Thread t = new Thread(() -> {
                 try (Socket s = new Socket()) {
                     s.setTcpNoDelay(true);
                     s.connect(address);
                     OutputStream out = s.getOutputStream();
-                    InputStream in = s.getInputStream();
-                    byte[] buf = new byte[8192];
-                    for (int i = 0; i < n; i++) {
-                        out.write(request);
+                    InputStream in = new BufferedInputStream(s.getInputStream(), 1 << 16);
+                    for (int i = 0; i < writes; i++) {
+                        out.write(batch);
                         out.flush();
-                        if (readResponse(in, buf) == 429) {
-                            rejected[idx]++;
+                        for (int k = 0; k < pipeline; k++) {
+                            if (readResponse(in) == 429) {
+                                rejected[idx]++;
+                            }
                         }
                     }
                 } catch (Exception e) {
@@ -122,38 +130,32 @@ public final class RejectionCostBench {
     }
 
     /** Reads one response with a Content-Length body; returns its status. */
-    private static int readResponse(InputStream in, byte[] buf) throws Exception {
-        int len = 0;
-        int headerEnd = -1;
-        while (headerEnd < 0) {
-            int r = in.read(buf, len, buf.length - len);
-            if (r < 0) {
+    private static int readResponse(InputStream in) throws Exception {
+        String status = line(in);
+        int contentLength = 0;
+        for (String h = line(in); !h.isEmpty(); h = line(in)) {
+            if (h.regionMatches(true, 0, "content-length:", 0, 15)) {
+                contentLength = Integer.parseInt(h.substring(15).strip());
+            }
+        }
+        for (int i = 0; i < contentLength; i++) {
+            if (in.read() < 0) {
                 throw new IllegalStateException("connection closed");
             }
-            len += r;
-            headerEnd = indexOf(buf, len);
         }
-        String head = new String(buf, 0, headerEnd, StandardCharsets.US_ASCII);
-        int status = Integer.parseInt(head.substring(9, 12));
-        int cl = head.toLowerCase().indexOf("content-length: ");
-        int contentLength = Integer.parseInt(head.substring(cl + 16, head.indexOf('\r', cl)));
-        int have = len - headerEnd - 4;
-        while (have < contentLength) {
-            int r = in.read(buf, 0, Math.min(buf.length, contentLength - have));
-            if (r < 0) {
-                throw new IllegalStateException("connection closed");
-            }
-            have += r;
-        }
-        return status;
+        return Integer.parseInt(status.substring(9, 12));
     }
 
-    private static int indexOf(byte[] b, int len) {
-        for (int i = 0; i + 3 < len; i++) {
-            if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n') {
-                return i;
+    private static String line(InputStream in) throws Exception {
+        StringBuilder b = new StringBuilder(64);
+        for (int c; (c = in.read()) != '\n'; ) {
+            if (c < 0) {
+                throw new IllegalStateException("connection closed");
+            }
+            if (c != '\r') {
+                b.append((char) c);
             }
         }
-        return -1;
+        return b.toString();
     }
 }
