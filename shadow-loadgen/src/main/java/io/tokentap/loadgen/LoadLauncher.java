@@ -119,7 +119,7 @@ final class LoadLauncher {
                         + o.out.resolve("intervals.hlog"));
             }
             out.flush();
-            if (!o.noReport) {
+            if (!o.noReport || printAnalysis) {
                 report(result, o, reporter, printAnalysis, out, err);
             }
             if (o.minGoodput != null) {
@@ -145,7 +145,10 @@ final class LoadLauncher {
         }
     }
 
-    /** Analyses the result and writes the HTML report; a result with nothing to analyse gets a message, not a failure. */
+    /**
+     * Analyses the result, prints the analysis when asked, and writes the HTML report unless {@code --no-report}; a
+     * result with nothing to analyse gets a message, not a failure.
+     */
     private static void report(RunResult result, LoadOptions o, ReportWriter reporter, boolean printAnalysis,
                                PrintWriter out, PrintWriter err) {
         Path html = o.report != null ? o.report : o.out.resolve("report.html");
@@ -155,15 +158,18 @@ final class LoadLauncher {
             if (Files.isRegularFile(log)) {
                 timeline = Optional.of(Timeline.read(log));
             }
-            SweepAnalysis analysis = reporter.write(ResultFile.of(result), html, o.targetRps == null
-                    ? OptionalDouble.empty() : OptionalDouble.of(o.targetRps), timeline);
+            OptionalDouble target = o.targetRps == null ? OptionalDouble.empty() : OptionalDouble.of(o.targetRps);
+            SweepAnalysis analysis = o.noReport ? reporter.analyze(ResultFile.of(result), target)
+                    : reporter.write(ResultFile.of(result), html, target, timeline);
             if (printAnalysis) {
                 out.println();
                 out.print(AnalysisText.curveTable(analysis));
                 out.println();
                 out.print(AnalysisText.recommendations(analysis));
             }
-            out.println("report: " + html);
+            if (!o.noReport) {
+                out.println("report: " + html);
+            }
         } catch (ResultFormatException e) {
             err.println("no report: " + e.getMessage());
         } catch (IOException e) {

@@ -36,6 +36,11 @@ public final class ReportWriter {
         return new ReportWriter(KneeCriteria.defaults(), SlaPolicy.defaults(), 0.65);
     }
 
+    /** Analyses {@code result} without writing anything. */
+    public SweepAnalysis analyze(ResultFile result, OptionalDouble targetRequestsPerSec) {
+        return recommender.analyze(result.levels(), result.mode(), targetRequestsPerSec);
+    }
+
     /** Analyses {@code result}, writes the report to {@code html} (creating its directory) and returns the analysis. */
     public SweepAnalysis write(ResultFile result, Path html, OptionalDouble targetRequestsPerSec) throws IOException {
         return write(result, html, targetRequestsPerSec, Optional.empty());
@@ -44,7 +49,7 @@ public final class ReportWriter {
     /** As {@link #write(ResultFile, Path, OptionalDouble)}, with the figures over time of an interval log. */
     public SweepAnalysis write(ResultFile result, Path html, OptionalDouble targetRequestsPerSec,
             Optional<Timeline> timeline) throws IOException {
-        SweepAnalysis analysis = recommender.analyze(result.levels(), result.mode(), targetRequestsPerSec);
+        SweepAnalysis analysis = analyze(result, targetRequestsPerSec);
         HtmlReport report = new HtmlReport(result.kind(), result.stages(), analysis, criteria);
         timeline.ifPresent(report::timeline);
         String page = report.render();
