@@ -199,6 +199,10 @@ public class E2eCheck {
                     if (fault != null) {
                         b.header("x-tokentap-fault", fault);
                     }
+                    int node = random.nextInt(3);
+                    if (node > 0) {
+                        b.header("x-tokentap-node", node == 1 ? "retriever" : "generator"); // the rest: node="none"
+                    }
                     try {
                         HTTP.send(b.build(), HttpResponse.BodyHandlers.discarding());
                     } catch (Exception e) {

@@ -192,6 +192,21 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "Tenants that get a label of their own; the rest share other (metrics.tenantTopN).")
     String tenantTopN;
 
+    @Option(names = "--node-header", paramLabel = "NAME",
+            description = "Request header naming the pipeline node, read into a bounded node label; empty for no node"
+                    + " label (metrics.nodeHeader; default x-tokentap-node).")
+    String nodeHeader;
+
+    @Option(names = "--nodes", paramLabel = "NODE", split = ",",
+            description = "Allow-list of node label values, comma-separated; others are labelled other. Without it,"
+                    + " the first --node-limit values seen (metrics.nodes).")
+    List<String> nodes;
+
+    @Option(names = "--node-limit", paramLabel = "N",
+            description = "Nodes that get a label of their own when there is no allow-list; the rest share other"
+                    + " (metrics.nodeLimit; default 10).")
+    String nodeLimit;
+
     /** The flags as overrides of dotted settings, each remembering its flag for error messages. */
     Map<String, ProxyConfig.Setting> overrides() {
         Map<String, ProxyConfig.Setting> o = new LinkedHashMap<>();
@@ -229,6 +244,11 @@ public final class ProxyCommand implements Callable<Integer> {
         put(o, "metrics.window", metricsWindow, "--metrics-window");
         put(o, "metrics.tenantLabel", tenantLabel == null ? null : tenantLabel.toString(), "--tenant-label");
         put(o, "metrics.tenantTopN", tenantTopN, "--tenant-top-n");
+        put(o, "metrics.nodeHeader", nodeHeader, "--node-header");
+        if (nodes != null) {
+            o.put("metrics.nodes", new ProxyConfig.Setting(List.copyOf(nodes), "flag --nodes"));
+        }
+        put(o, "metrics.nodeLimit", nodeLimit, "--node-limit");
         return o;
     }
 

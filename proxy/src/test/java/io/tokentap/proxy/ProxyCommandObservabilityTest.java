@@ -65,8 +65,12 @@ class ProxyCommandObservabilityTest {
         ProxyCommand cmd = new ProxyCommand();
         new CommandLine(cmd).parseArgs("--config", file.toString(), "--models", "llama-3-8b,qwen-2.5-7b",
                 "--metrics-window", "2m", "--tenant-label", "--tenant-top-n", "5",
-                "--scrape-timeout", "300ms", "--scrape-stale-after", "10s");
+                "--scrape-timeout", "300ms", "--scrape-stale-after", "10s",
+                "--node-header", "x-stage", "--nodes", "router,generator", "--node-limit", "4");
         ProxyConfig c = cmd.config();
+        assertThat(c.metrics().nodeHeader()).isEqualTo("x-stage");
+        assertThat(c.metrics().nodes()).containsExactly("router", "generator");
+        assertThat(c.metrics().nodeLimit()).isEqualTo(4);
         assertThat(c.metrics().models()).as("a flag wins over the file").containsExactly("llama-3-8b", "qwen-2.5-7b");
         assertThat(c.metrics().window()).isEqualTo(Duration.ofMinutes(2));
         assertThat(c.metrics().tenantLabel()).isTrue();
@@ -78,6 +82,11 @@ class ProxyCommandObservabilityTest {
         new CommandLine(fileOnly).parseArgs("--config", file.toString());
         assertThat(fileOnly.config().metrics().models()).containsExactly("from-the-file");
         assertThat(fileOnly.config().metrics().window()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(fileOnly.config().metrics().nodeHeader()).isEqualTo("x-tokentap-node");
+
+        ProxyCommand off = new ProxyCommand();
+        new CommandLine(off).parseArgs("--config", file.toString(), "--node-header=");
+        assertThat(off.config().metrics().nodeLabel()).as("an empty header switches the node label off").isFalse();
     }
 
     @Test

@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
  *
  * <pre>
  * tokentap replay --capture capture.jsonl --target http://staging:8000 --speedup 2 --out out/
+ * tokentap replay --capture /var/lib/tokentap/capture/ --target http://staging:8000 --out out/
  * </pre>
  */
 @Command(name = "replay", mixinStandardHelpOptions = true,
@@ -42,7 +43,9 @@ public final class ReplayCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--capture", required = true, paramLabel = "FILE", description = "A capture file (.jsonl or .jsonl.gz) or a Mooncake trace.")
+    @Option(names = "--capture", required = true, paramLabel = "FILE|DIR",
+            description = "A capture file (.jsonl or .jsonl.gz), a directory of them (the proxy's rotated capture"
+                    + " files, replayed in name order as one capture) or a Mooncake trace.")
     Path capture;
 
     @Option(names = "--speedup", defaultValue = "1", paramLabel = "F", description = "Replay F times faster (default: ${DEFAULT-VALUE}).")

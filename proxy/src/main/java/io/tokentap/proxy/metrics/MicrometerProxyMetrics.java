@@ -19,7 +19,7 @@ import java.util.function.LongSupplier;
  * aggregate across pods), counters by outcome, tokens and cost, and per-model exact windowed quantiles from
  * HdrHistogram (which do not aggregate, and are shown beside the histograms).
  *
- * <p>The meters of a (route, model) pair are resolved once and cached, so the per-event path
+ * <p>The meters of a (route, model, node) triple are resolved once and cached, so the per-event path
  * ({@link #intervals}) records into three pre-resolved meters without lookups or allocation.
  *
  * <pre>{@code
@@ -40,6 +40,7 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
     private final LongSupplier nanoTime;
     private final ModelLabels models;
     private final TenantLabels tenants;
+    private final NodeLabels nodes;
     private final ConcurrentHashMap<RouteModel, RouteMeters> byRouteModel = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, ModelMeters> byModel = new ConcurrentHashMap<>();
 
@@ -49,6 +50,7 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
         this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
         this.models = new ModelLabels(config.models());
         this.tenants = config.tenantLabel() ? new TenantLabels(config.tenantTopN()) : null;
+        this.nodes = config.nodeLabel() ? new NodeLabels(config.nodes(), config.nodeLimit()) : null;
         // Series of the known models exist from the start, so dashboards and alerts see them before traffic.
         for (String m : config.models()) {
             modelMeters(m);
@@ -69,17 +71,27 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
 
     @Override
     public RequestTimeline.IntervalListener intervals(String route, String model) {
-        return routeMeters(route, model).intervals;
+        return intervals(route, model, null);
+    }
+
+    @Override
+    public RequestTimeline.IntervalListener intervals(String route, String model, String node) {
+        return routeMeters(route, model, node).intervals;
     }
 
     @Override
     public void requestFinished(String route, String model, RequestTimeline timeline) {
-        requestFinished(route, model, null, timeline);
+        requestFinished(route, model, null, null, timeline);
     }
 
     @Override
     public void requestFinished(String route, String model, String tenant, RequestTimeline timeline) {
-        RouteMeters m = routeMeters(route, model);
+        requestFinished(route, model, null, tenant, timeline);
+    }
+
+    @Override
+    public void requestFinished(String route, String model, String node, String tenant, RequestTimeline timeline) {
+        RouteMeters m = routeMeters(route, model, node);
         m.model.inFlight.decrementAndGet();
 
         Outcome outcome = timeline.outcome() != null ? timeline.outcome() : Outcome.ofStatus(timeline.status());
@@ -87,8 +99,9 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
         if (tenantLabel == null) {
             m.requests(outcome, timeline.status()).increment();
         } else {
-            counter(TokentapMeters.REQUESTS, Tags.of("model", m.modelLabel, "route", m.routeLabel,
-                    "outcome", outcome.label(), "status_class", statusClass(timeline.status())), tenantLabel)
+            Tags tags = Tags.of("model", m.modelLabel, "route", m.routeLabel,
+                    "outcome", outcome.label(), "status_class", statusClass(timeline.status()));
+            counter(TokentapMeters.REQUESTS, m.nodeLabel == null ? tags : tags.and("node", m.nodeLabel), tenantLabel)
                     .increment();
         }
 
@@ -195,12 +208,15 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
         return status >= 100 && status < 600 ? status / 100 : 0;
     }
 
-    private RouteMeters routeMeters(String route, String model) {
+    private RouteMeters routeMeters(String route, String model, String node) {
         String modelLabel = models.label(model);
         String routeLabel = RouteNormalizer.normalize(route);
-        RouteModel key = new RouteModel(routeLabel, modelLabel);
+        // With the node header off there is no node label at all, so every series of a meter has the same names.
+        String nodeLabel = nodes == null ? null : nodes.label(node);
+        RouteModel key = new RouteModel(routeLabel, modelLabel, nodeLabel);
         RouteMeters m = byRouteModel.get(key);
-        return m != null ? m : byRouteModel.computeIfAbsent(key, k -> new RouteMeters(registry, k.route, modelMeters(k.model)));
+        return m != null ? m : byRouteModel.computeIfAbsent(key,
+                k -> new RouteMeters(registry, k.route, modelMeters(k.model), k.node));
     }
 
     private ModelMeters modelMeters(String modelLabel) {
@@ -217,5 +233,5 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
         return d;
     }
 
-    private record RouteModel(String route, String model) { }
+    private record RouteModel(String route, String model, String node) { }
 }

@@ -7,7 +7,8 @@ import io.tokentap.core.timeline.RequestTimeline;
  * Micrometer: a Micrometer implementation, {@link #NOOP} and test fakes sit behind it.
  *
  * <p>Calls come from event-loop threads and must not block. Label values passed in ({@code route},
- * {@code model}) are raw; an implementation bounds them (model allow-list, normalised route).
+ * {@code model}, {@code node}) are raw; an implementation bounds them (model allow-list, normalised route, node
+ * allow-list or cap).
  */
 public interface ProxyMetrics {
 
@@ -24,6 +25,14 @@ public interface ProxyMetrics {
         return RequestTimeline.IntervalListener.NONE;
     }
 
+    /**
+     * As {@link #intervals(String, String)}, for a request that named its pipeline node (the raw header value, or
+     * {@code null} when absent). An implementation that labels by node bounds the value; others ignore it.
+     */
+    default RequestTimeline.IntervalListener intervals(String route, String model, String node) {
+        return intervals(route, model);
+    }
+
     /** A request that {@link #requestStarted} announced has ended; its timeline holds the outcome. */
     default void requestFinished(String route, String model, RequestTimeline timeline) { }
 
@@ -33,6 +42,19 @@ public interface ProxyMetrics {
      */
     default void requestFinished(String route, String model, String tenant, RequestTimeline timeline) {
         requestFinished(route, model, timeline);
+    }
+
+    /**
+     * As {@link #requestFinished(String, String, String, RequestTimeline)}, with the request's pipeline node (the
+     * raw header value, or {@code null}) and tenant (or {@code null} when unknown). Both are raw and bounded by the
+     * implementation.
+     */
+    default void requestFinished(String route, String model, String node, String tenant, RequestTimeline timeline) {
+        if (tenant == null) {
+            requestFinished(route, model, timeline);
+        } else {
+            requestFinished(route, model, tenant, timeline);
+        }
     }
 
     /**

@@ -11,11 +11,15 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
-/** The histograms of one (route, model) pair, its per-event listener and its request counters. */
+/**
+ * The histograms of one (route, model, node) triple, its per-event listener and its request counters. The node is
+ * {@code null} when the proxy labels no nodes; its meters then have no {@code node} tag.
+ */
 final class RouteMeters {
     private final MeterRegistry registry;
     final String routeLabel;
     final String modelLabel;
+    final String nodeLabel;
     final ModelMeters model;
     final Timer ttft;
     final Timer ttfb;
@@ -36,19 +40,25 @@ final class RouteMeters {
         int i = outcome.ordinal() * MicrometerProxyMetrics.STATUS_CLASSES.length + sc;
         Counter c = requests.get(i);
         if (c == null) {
-            c = TokentapMeters.REQUESTS.counter().tags("model", modelLabel, "route", routeLabel,
-                    "outcome", outcome.label(), "status_class", MicrometerProxyMetrics.STATUS_CLASSES[sc]).register(registry);
+            Tags tags = Tags.of("model", modelLabel, "route", routeLabel,
+                    "outcome", outcome.label(), "status_class", MicrometerProxyMetrics.STATUS_CLASSES[sc]);
+            c = TokentapMeters.REQUESTS.counter().tags(nodeLabel == null ? tags : tags.and("node", nodeLabel))
+                    .register(registry);
             requests.set(i, c);
         }
         return c;
     }
 
-    RouteMeters(MeterRegistry registry, String route, ModelMeters model) {
+    RouteMeters(MeterRegistry registry, String route, ModelMeters model, String node) {
         this.registry = registry;
         this.routeLabel = route;
         this.modelLabel = model.label;
+        this.nodeLabel = node;
         this.model = model;
         Tags tags = Tags.of("model", modelLabel, "route", routeLabel);
+        if (node != null) {
+            tags = tags.and("node", node);
+        }
         ttft = timer(TokentapMeters.TTFT, tags, MicrometerProxyMetrics.TTFT_SLOS, Duration.ofSeconds(120));
         ttfb = timer(TokentapMeters.TTFB, tags, MicrometerProxyMetrics.TTFT_SLOS, Duration.ofSeconds(120));
         tpot = timer(TokentapMeters.TPOT, tags, MicrometerProxyMetrics.ITL_SLOS, Duration.ofSeconds(10));

@@ -17,6 +17,10 @@ import java.util.function.ToDoubleFunction;
  * <p>Tag values are bounded: {@code model} comes from the allow-list (else {@code other}), {@code route} from
  * {@link RouteNormalizer}, {@code outcome} from {@link io.tokentap.core.stream.Outcome}, {@code status_class} is
  * {@code 2xx}..{@code 5xx} or {@code none}, {@code tenant} is a hash capped to the configured number of tenants.
+ *
+ * <p>The per-request meters ({@link #isPerRequest}: the timers, the token summaries and {@link #REQUESTS}) also
+ * carry {@code node}, the pipeline node from the {@code metrics.nodeHeader} request header (allow-listed or capped
+ * to the first values seen, else {@code other}; {@code none} when absent), unless that header is switched off.
  */
 public enum TokentapMeters {
 
@@ -144,7 +148,12 @@ public enum TokentapMeters {
         return baseUnit;
     }
 
-    /** The tag keys, without the optional {@code tenant}. */
+    /** Whether the meter carries the optional {@code node} tag: the per-request histograms and the request count. */
+    public boolean isPerRequest() {
+        return kind == Kind.TIMER || kind == Kind.SUMMARY || this == REQUESTS;
+    }
+
+    /** The tag keys, without the optional {@code tenant} and {@code node}. */
     public List<String> tagKeys() {
         return tagKeys;
     }

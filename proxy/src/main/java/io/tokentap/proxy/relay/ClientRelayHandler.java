@@ -143,6 +143,10 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         Exchange ex = new Exchange(rc, req.method().name(), q < 0 ? uri : uri.substring(0, q),
                 req.protocolVersion(), stamp.lastReadNanos());
         ex.clientKeepAlive = HttpUtil.isKeepAlive(req) && !draining;
+        String nodeHeader = rc.config().metrics().nodeHeader();
+        if (!nodeHeader.isEmpty()) {
+            ex.node(req.headers().get(nodeHeader));
+        }
         exchange = ex;
         startCapture(ex, req);
         Protection p = rc.protection();

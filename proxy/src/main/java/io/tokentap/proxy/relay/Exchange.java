@@ -72,6 +72,8 @@ final class Exchange implements RequestTimeline.IntervalListener {
     private String format = "UNKNOWN";
     private StreamDecoder decoder;
     private String model;
+    /** The raw pipeline-node header, or {@code null}; the metrics bound it. */
+    private String node;
     private boolean announced;
     private boolean finished;
     private RequestTimeline.IntervalListener intervals = RequestTimeline.IntervalListener.NONE;
@@ -92,6 +94,11 @@ final class Exchange implements RequestTimeline.IntervalListener {
         }
         String m = peek.model();
         return m == null ? "unknown" : m;
+    }
+
+    /** Sets the request's pipeline node (the raw header value, or {@code null} when absent). */
+    void node(String node) {
+        this.node = node;
     }
 
     /** Marks the request as sampled for the capture: its body is copied as it passes, and it is recorded at the end. */
@@ -132,7 +139,7 @@ final class Exchange implements RequestTimeline.IntervalListener {
         model = model();
         try {
             rc.metrics().requestStarted(route, model);
-            RequestTimeline.IntervalListener l = rc.metrics().intervals(route, model);
+            RequestTimeline.IntervalListener l = rc.metrics().intervals(route, model, node);
             intervals = l == null ? RequestTimeline.IntervalListener.NONE : l;
         } catch (RuntimeException e) {
             rc.errors().report("metrics", e, this);
@@ -195,7 +202,7 @@ final class Exchange implements RequestTimeline.IntervalListener {
         announce();
         timeline.end(nanos, outcome);
         try {
-            rc.metrics().requestFinished(route, model, timeline);
+            rc.metrics().requestFinished(route, model, node, null, timeline);
         } catch (RuntimeException e) {
             rc.errors().report("metrics", e, this);
         }

@@ -43,8 +43,11 @@ class MetricsThroughRelayTest extends RelayTestSupport {
     InetSocketAddress adminAddress;
 
     void startWithMicrometer() throws Exception {
-        MetricsConfig mc = new MetricsConfig(List.of(MODEL), Map.of(MODEL, new ModelPrice(1.0, 2.0)),
-                Duration.ofMinutes(1), false, 1);
+        startWithMicrometer(new MetricsConfig(List.of(MODEL), Map.of(MODEL, new ModelPrice(1.0, 2.0)),
+                Duration.ofMinutes(1), false, 1));
+    }
+
+    void startWithMicrometer(MetricsConfig mc) throws Exception {
         MicrometerProxyMetrics micrometer = new MicrometerProxyMetrics(registry, mc, System::nanoTime);
         proxy = new ProxyServer(ProxyConfig.forUpstream(upstream.url()).withMetrics(mc), micrometer, boss, workers);
         proxyAddress = proxy.start();
@@ -77,8 +80,15 @@ class MetricsThroughRelayTest extends RelayTestSupport {
     }
 
     HttpResponse<String> post(String model) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(proxyUrl() + "/v1/chat/completions?stream=1"))
-                .header("content-type", "application/json")
+        return post(model, null);
+    }
+
+    HttpResponse<String> post(String model, String node) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(proxyUrl() + "/v1/chat/completions?stream=1"));
+        if (node != null) {
+            b.header("x-tokentap-node", node);
+        }
+        return http.send(b.header("content-type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model + "\",\"stream\":true}")).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
@@ -130,5 +140,72 @@ class MetricsThroughRelayTest extends RelayTestSupport {
                 Map.of("model", "other", "outcome", "upstream_5xx", "status_class", "5xx"))).isEqualTo(1.0);
         assertThat(s.samples().stream().map(x -> x.label("model")).filter(m -> m != null).distinct())
                 .containsExactlyInAnyOrder(MODEL, "other");
+    }
+
+    @Test
+    void eachPipelineNodeHasItsOwnSeriesAndAFloodOfNodesStaysBounded() throws Exception {
+        upstream = new ScriptedUpstream(upstreamLoop, req -> Sse.openAiChat(MODEL, List.of("A", " b"), Duration.ofMillis(2)));
+        upstream.start();
+        startWithMicrometer(new MetricsConfig(List.of(MODEL), Map.of(), Duration.ofMinutes(1), false, 1,
+                "x-tokentap-node", List.of(), 3));
+
+        assertThat(post(MODEL, "retriever").body()).contains("[DONE]");
+        assertThat(post(MODEL, "generator").body()).contains("[DONE]");
+        assertThat(post(MODEL, "generator").body()).contains("[DONE]");
+        assertThat(post(MODEL).body()).contains("[DONE]");
+        // A client inventing a node per request: only the third slot is taken, the rest share "other".
+        java.util.Random random = new java.util.Random(7);
+        for (int i = 0; i < 40; i++) {
+            assertThat(post(MODEL, "n" + Long.toHexString(random.nextLong())).statusCode()).isEqualTo(200);
+        }
+        assertThat(post(MODEL, "retriever").body()).contains("[DONE]");
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> scrape().samples("tokentap_requests_total").stream()
+                .mapToDouble(PromSample::value).sum() == 45.0);
+        PromScrape s = scrape();
+        Map<String, String> ok = Map.of("model", MODEL, "outcome", "ok", "status_class", "2xx");
+        assertThat(value(s, "tokentap_requests_total", with(ok, "retriever"))).isEqualTo(2.0);
+        assertThat(value(s, "tokentap_requests_total", with(ok, "generator"))).isEqualTo(2.0);
+        assertThat(value(s, "tokentap_requests_total", with(ok, "none"))).isEqualTo(1.0);
+        Map<String, String> route = Map.of("model", MODEL, "route", "/v1/chat/completions");
+        assertThat(value(s, "tokentap_ttft_seconds_count", with(route, "generator"))).isEqualTo(2.0);
+        assertThat(value(s, "tokentap_e2e_seconds_count", with(route, "none"))).isEqualTo(1.0);
+        assertThat(value(s, "tokentap_itl_seconds_count", with(route, "retriever"))).isEqualTo(2.0);
+        // 40 random nodes: one took the last slot, 39 are "other".
+        List<String> flood = s.samples("tokentap_requests_total").stream().map(x -> x.label("node"))
+                .filter(n -> !List.of("retriever", "generator", "none", "other").contains(n)).toList();
+        assertThat(flood).hasSize(1);
+        assertThat(value(s, "tokentap_requests_total", with(ok, flood.get(0)))).isEqualTo(1.0);
+        assertThat(value(s, "tokentap_requests_total", with(ok, "other"))).isEqualTo(39.0);
+        for (String meter : List.of("tokentap_requests_total", "tokentap_ttft_seconds_count",
+                "tokentap_itl_seconds_bucket", "tokentap_e2e_seconds_count", "tokentap_tpot_seconds_count")) {
+            assertThat(s.samples(meter)).as(meter + ": every series has a node label")
+                    .allSatisfy(x -> assertThat(x.label("node")).isNotNull());
+            assertThat(s.samples(meter).stream().map(x -> x.label("node")).distinct()).as(meter)
+                    .hasSizeLessThanOrEqualTo(5) // 3 slots, "other", "none"
+                    .contains("other");
+        }
+        assertThat(s.samples("tokentap_tokens_total")).as("per-model counters carry no node")
+                .allSatisfy(x -> assertThat(x.label("node")).isNull());
+    }
+
+    @Test
+    void withTheNodeHeaderOffThereIsNoNodeLabel() throws Exception {
+        upstream = new ScriptedUpstream(upstreamLoop, req -> Sse.openAiChat(MODEL, List.of("A", " b"), Duration.ofMillis(2)));
+        upstream.start();
+        startWithMicrometer(new MetricsConfig(List.of(MODEL), Map.of(), Duration.ofMinutes(1), false, 1,
+                "", List.of(), 3));
+
+        assertThat(post(MODEL, "retriever").body()).contains("[DONE]");
+        await().atMost(Duration.ofSeconds(5)).until(() -> scrape().has("tokentap_requests_total"));
+        PromScrape s = scrape();
+        assertThat(s.samples()).allSatisfy(x -> assertThat(x.label("node")).isNull());
+        assertThat(value(s, "tokentap_requests_total", Map.of("model", MODEL, "outcome", "ok"))).isEqualTo(1.0);
+    }
+
+    static Map<String, String> with(Map<String, String> labels, String node) {
+        Map<String, String> m = new java.util.HashMap<>(labels);
+        m.put("node", node);
+        return m;
     }
 }

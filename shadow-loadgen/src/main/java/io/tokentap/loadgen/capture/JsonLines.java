@@ -43,20 +43,77 @@ public final class JsonLines {
     }
 
     public static <T> Result<T> read(Path file, ObjectMapper mapper, Class<T> type) throws IOException {
-        try (InputStream in = open(file)) {
-            return read(in, line -> mapper.readValue(line, type));
-        }
+        return read(file, line -> mapper.readValue(line, type));
     }
 
+    /**
+     * Reads a file. A gzip file that ends early (the proxy's current capture file, still being written: complete up
+     * to its last sync flush) gives the lines before the cut and one bad line that says so; an empty gzip file (just
+     * opened, its header still buffered) gives nothing.
+     */
     public static <T> Result<T> read(Path file, LineMapper<T> mapperFn) throws IOException {
-        try (InputStream in = open(file)) {
-            return read(in, mapperFn);
+        if (!file.getFileName().toString().endsWith(".gz")) {
+            try (InputStream in = Files.newInputStream(file)) {
+                return read(in, mapperFn);
+            }
+        }
+        if (Files.size(file) == 0) {
+            return new Result<>(List.of(), List.of(), List.of());
+        }
+        try (EndOfInput in = new EndOfInput(new GZIPInputStream(Files.newInputStream(file), 1 << 16))) {
+            Result<T> r = read(in, mapperFn);
+            if (!in.cut) {
+                return r;
+            }
+            List<BadLine> bad = new ArrayList<>(r.badLines());
+            long last = r.lines().isEmpty() ? 0 : r.lines().get(r.lines().size() - 1);
+            long line = Math.max(last, bad.isEmpty() ? 0 : bad.get(bad.size() - 1).line()) + 1;
+            bad.add(new BadLine(line, "the compressed file ends early (still being written?)"));
+            return new Result<>(r.values(), r.lines(), bad);
         }
     }
 
-    private static InputStream open(Path file) throws IOException {
-        InputStream in = Files.newInputStream(file);
-        return file.getFileName().toString().endsWith(".gz") ? new GZIPInputStream(in, 1 << 16) : in;
+    /** Opens a file for reading, unzipping a {@code .gz} one, which ends quietly where it was cut. */
+    public static InputStream open(Path file) throws IOException {
+        if (!file.getFileName().toString().endsWith(".gz")) {
+            return Files.newInputStream(file);
+        }
+        if (Files.size(file) == 0) {
+            return InputStream.nullInputStream();
+        }
+        return new EndOfInput(new GZIPInputStream(Files.newInputStream(file), 1 << 16));
+    }
+
+    /**
+     * Ends a stream at an unexpected end of its input instead of failing: {@link java.util.zip.InflaterInputStream}
+     * hands out everything it could inflate before it throws, so no complete line is lost.
+     */
+    private static final class EndOfInput extends java.io.FilterInputStream {
+        boolean cut;
+
+        EndOfInput(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return cut ? -1 : super.read();
+            } catch (java.io.EOFException e) {
+                cut = true;
+                return -1;
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return cut ? -1 : super.read(b, off, len);
+            } catch (java.io.EOFException e) {
+                cut = true;
+                return -1;
+            }
+        }
     }
 
     public static <T> Result<T> read(InputStream in, LineMapper<T> mapperFn) throws IOException {

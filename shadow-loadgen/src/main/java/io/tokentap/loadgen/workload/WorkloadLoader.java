@@ -26,6 +26,8 @@ import org.apache.commons.math3.random.Well19937c;
  * <ul>
  *   <li>YAML ({@code .yaml}/{@code .yml}): {@code type: synthetic} with weighted classes and optional sessions, or
  *       {@code type: prompts|mooncake|capture} with a {@code file};</li>
+ *   <li>a directory: the capture files in it ({@code *.jsonl}, {@code *.jsonl.gz}, as the proxy rotates them) as one
+ *       capture, in name order;</li>
  *   <li>JSON lines: a capture file (lines with {@code "v"} and {@code "arrival_us"}), a Mooncake trace (lines with
  *       {@code "hash_ids"} or {@code "input_length"}), or a prompt file ({@code "prompt"} or {@code "messages"}).</li>
  * </ul>
@@ -74,6 +76,9 @@ public final class WorkloadLoader {
     }
 
     public Workload load(Path file, String model, long seed) throws IOException {
+        if (Files.isDirectory(file)) {
+            return captureDirectory(file, model);
+        }
         String name = file.getFileName().toString();
         if (name.endsWith(".yaml") || name.endsWith(".yml")) {
             try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -159,9 +164,7 @@ public final class WorkloadLoader {
 
     /** The kind of a JSON-lines file, from its first non-blank line. */
     String detect(Path file) throws IOException {
-        try (BufferedReader r = new BufferedReader(new java.io.InputStreamReader(
-                file.getFileName().toString().endsWith(".gz")
-                        ? new java.util.zip.GZIPInputStream(Files.newInputStream(file)) : Files.newInputStream(file),
+        try (BufferedReader r = new BufferedReader(new java.io.InputStreamReader(JsonLines.open(file),
                 StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null) {
@@ -272,5 +275,46 @@ public final class WorkloadLoader {
         CaptureRequests build = new CaptureRequests(bodies, text);
         return new FileWorkload("capture " + file.getFileName() + " (" + records.size() + ")", records.size(),
                 i -> build.request(records.get(i), model, i), offsets, false);
+    }
+
+    /**
+     * The capture files of a directory as one capture: every {@code *.jsonl} and {@code *.jsonl.gz} file, read in
+     * name order and concatenated, each record at its recorded time. The proxy's rotated files
+     * ({@code capture-<UTC yyyyMMddTHHmmssZ>-<5-digit seq>.jsonl[.gz]}) sort by name in the order they were written.
+     * Empty files (just rotated) are skipped; a file without a single capture record is an error.
+     */
+    public FileWorkload captureDirectory(Path dir, String model) throws IOException {
+        List<Path> files = captureFiles(dir);
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException(dir + ": no capture files (expected: *.jsonl or *.jsonl.gz)");
+        }
+        CaptureReader reader = new CaptureReader(mapper);
+        List<CaptureRecord> records = new ArrayList<>();
+        for (Path f : files) {
+            JsonLines.Result<CaptureRecord> r = reader.read(f);
+            if (r.values().isEmpty() && r.badLines().isEmpty()) {
+                continue; // just rotated, nothing written yet
+            }
+            if (r.values().isEmpty()) {
+                throw new IllegalArgumentException(f + ": not a capture file (expected lines with \"v\" and"
+                        + " \"arrival_us\", see docs/capture-format.md)");
+            }
+            report(f, r.badLines());
+            records.addAll(r.values());
+        }
+        long[] offsets = FileWorkload.offsets(records.stream().map(c -> c.arrivalUs() * 1000L).toList());
+        CaptureRequests build = new CaptureRequests(bodies, text);
+        return new FileWorkload("capture " + dir.getFileName() + "/ (" + files.size() + " files, " + records.size()
+                + ")", records.size(), i -> build.request(records.get(i), model, i), offsets, false);
+    }
+
+    /** The {@code *.jsonl} and {@code *.jsonl.gz} files of a directory (not its subdirectories), by name. */
+    static List<Path> captureFiles(Path dir) throws IOException {
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            return s.filter(f -> {
+                String n = f.getFileName().toString();
+                return !n.startsWith(".") && (n.endsWith(".jsonl") || n.endsWith(".jsonl.gz")) && Files.isRegularFile(f);
+            }).sorted(java.util.Comparator.comparing(f -> f.getFileName().toString())).toList();
+        }
     }
 }

@@ -255,4 +255,70 @@ class WorkloadTest {
         assertThat(c2).isEqualTo("[4d-1] x");
         assertThat(c3).isEqualTo("[4d-2] hello there");
     }
+
+    private static String capLine(long arrivalUs, int outputTokens) {
+        return "{\"v\":1,\"arrival_us\":" + arrivalUs + ",\"route\":\"/v1/chat/completions\",\"model\":\"m\","
+                + "\"redaction\":\"none\",\"timeline\":{\"input_tokens\":8,\"output_tokens\":" + outputTokens + "}}\n";
+    }
+
+    private static byte[] gzip(String text, boolean finish) throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(bytes, true);
+        gz.write(text.getBytes(StandardCharsets.UTF_8));
+        if (finish) {
+            gz.close();
+        } else {
+            gz.flush(); // as the proxy's open capture file: sync-flushed, no trailer yet
+        }
+        return bytes.toByteArray();
+    }
+
+    @Test
+    void aCaptureDirectoryIsItsRotatedFilesInNameOrder() throws Exception {
+        Path cap = Files.createDirectory(dir.resolve("capture"));
+        long t0 = 1_700_000_000_000_000L;
+        // Written out of order on purpose: the listing order of a directory is not the write order, the names are.
+        Files.write(cap.resolve("capture-20231114T221420Z-00003.jsonl.gz"),
+                gzip(capLine(t0 + 7_200_000_000L, 5) + capLine(t0 + 7_200_500_000L, 6), true));
+        Files.writeString(cap.resolve("capture-20231114T221320Z-00002.jsonl"), "");
+        Files.writeString(cap.resolve("capture-20231114T221320Z-00001.jsonl"),
+                capLine(t0, 1) + capLine(t0 + 1_000_000L, 2) + "{broken\n");
+        Files.writeString(cap.resolve("README.txt"), "not a capture");
+        Files.createDirectory(cap.resolve("old.jsonl"));
+
+        Workload w = loader().load(cap, null, 1);
+        assertThat(w.describe()).isEqualTo("capture capture/ (3 files, 4)");
+        assertThat(warnings).singleElement().asString().startsWith("capture-20231114T221320Z-00001.jsonl:3: skipped:");
+        assertThat(w.recordedOffsetsNanos()).containsExactly(0L, 1_000_000_000L, 7_200_000_000_000L,
+                7_200_500_000_000L);
+        List<Integer> maxTokens = new ArrayList<>();
+        for (RequestSpec r = w.next(); r != null; r = w.next()) {
+            maxTokens.add(r.maxTokens());
+        }
+        assertThat(maxTokens).containsExactly(1, 2, 5, 6);
+    }
+
+    @Test
+    void theCaptureFileStillBeingWrittenIsReadUpToItsLastFlush() throws Exception {
+        Path cap = Files.createDirectory(dir.resolve("live"));
+        Files.writeString(cap.resolve("capture-20231114T221320Z-00001.jsonl"), capLine(1_000_000L, 1));
+        Files.write(cap.resolve("capture-20231114T221420Z-00002.jsonl.gz"), gzip(capLine(3_000_000L, 2), false));
+        Workload w = loader().load(cap, null, 1);
+        assertThat(w.recordedOffsetsNanos()).containsExactly(0L, 2_000_000_000L);
+        assertThat(warnings).singleElement().asString().contains("00002.jsonl.gz:2: skipped:")
+                .contains("ends early");
+        warnings.clear();
+        Workload single = loader().load(cap.resolve("capture-20231114T221420Z-00002.jsonl.gz"), null, 1);
+        assertThat(single.recordedOffsetsNanos()).as("a single live file too").containsExactly(0L);
+    }
+
+    @Test
+    void aDirectoryWithoutCapturesOrWithAnotherKindOfFileIsRefused() throws Exception {
+        Path empty = Files.createDirectory(dir.resolve("empty"));
+        assertThatThrownBy(() -> loader().load(empty, null, 1)).hasMessageContaining("no capture files");
+        Path mixed = Files.createDirectory(dir.resolve("mixed"));
+        Files.writeString(mixed.resolve("capture-20231114T221320Z-00001.jsonl"), capLine(1, 1));
+        Files.writeString(mixed.resolve("trace.jsonl"), "{\"timestamp\":0,\"input_length\":5,\"output_length\":2}\n");
+        assertThatThrownBy(() -> loader().load(mixed, null, 1)).hasMessageContaining("trace.jsonl: not a capture file");
+    }
 }
