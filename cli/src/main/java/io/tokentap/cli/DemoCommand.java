@@ -4,11 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tokentap.loadgen.RunCommand;
 import io.tokentap.loadgen.SweepCommand;
-import io.tokentap.loadgen.analysis.KneeCriteria;
-import io.tokentap.loadgen.analysis.Recommender;
-import io.tokentap.loadgen.analysis.SlaPolicy;
-import io.tokentap.loadgen.analysis.SweepAnalysis;
-import io.tokentap.loadgen.analysis.results.ResultFile;
 import io.tokentap.loadgen.result.LoadMetric;
 import io.tokentap.loadgen.result.ResultsJson;
 import io.tokentap.loadgen.result.RunResult;
@@ -69,7 +64,7 @@ public final class DemoCommand implements Callable<Integer> {
                     + " latencies are 1/F of the modelled hardware's, throughput F times (default: ${DEFAULT-VALUE}).")
     double timeScale;
 
-    @Option(names = "--hold", defaultValue = "6s", paramLabel = "D",
+    @Option(names = "--hold", defaultValue = "5s", paramLabel = "D",
             description = "How long each level is measured, after its warm-up (default: ${DEFAULT-VALUE}).")
     String hold;
 
@@ -108,6 +103,8 @@ public final class DemoCommand implements Callable<Integer> {
             o.printf(Locale.ROOT, "  the simulated GPU runs %s times faster than the real one: latencies below are"
                     + " 1/%s and throughput %s times the modelled hardware's; the TTFT SLA is scaled the same way.%n",
                     fmt(timeScale), fmt(timeScale), fmt(timeScale));
+            o.printf(Locale.ROOT, "  all three share this machine's cores: a level counts as client-bound only past %s of"
+                    + " load-generator lag (p99), not the usual 5 ms.%n", DEMO_CLIENT_LAG);
             o.flush();
             children.add(child(out.resolve("sim.log"), out.resolve("sim.log"), "sim", "--profile", profile,
                     "--listen", "127.0.0.1:" + simPort, "--time-scale", fmt(timeScale)));
@@ -124,7 +121,8 @@ public final class DemoCommand implements Callable<Integer> {
             int code = sweep.execute("--target", "http://127.0.0.1:" + proxyPort, "--out", out.toString(),
                     "--workload", workload.toString(), "--metrics-url", "http://127.0.0.1:" + adminPort + "/metrics",
                     "--hold", hold, "--warmup", "2s", "--warmup-max", "10s", "--max-level", Integer.toString(maxLevel),
-                    "--sla-ttft-p95", sla, "--max-duration", "10m", "--timeout", "60s");
+                    "--sla-ttft-p95", sla, "--max-duration", "10m", "--timeout", "60s", "--min-requests", "10",
+                    "--max-client-lag", DEMO_CLIENT_LAG);
             if (code != 0) {
                 err.println("tokentap demo: the sweep failed (exit " + code + ")");
                 err.flush();
@@ -132,13 +130,13 @@ public final class DemoCommand implements Callable<Integer> {
             }
             // The agreement check: a short closed stage at the recommended operating point, where the load generator
             // is not the bottleneck, and the proxy's log lines of exactly those requests.
-            int level = checkLevel(out.resolve("results.json"), slaMillis / 1000.0);
+            int level = CHECK_STREAMS;
             RunResult sweepRun = new ResultsJson(new ObjectMapper()).read(out.resolve("results.json"));
             long before = sweepRun.traffic().requests();
             awaitLines(requestLog, before);
             Path check = out.resolve("check");
-            o.printf(Locale.ROOT, "%nagreement check: %d concurrent streams (the operating point), %d requests, through"
-                    + " the proxy%n", level, CHECK_REQUESTS);
+            o.printf(Locale.ROOT, "%nagreement check: %d concurrent streams, %d requests, through the proxy%n", level,
+                    CHECK_REQUESTS);
             o.flush();
             StringWriter quiet = new StringWriter();
             code = new CommandLine(new RunCommand()).setCaseInsensitiveEnumValuesAllowed(true)
@@ -166,18 +164,14 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     /** Requests of the agreement check. */
-    static final long CHECK_REQUESTS = 300;
-
-    /** The operating point of the sweep in {@code results} (its low end), in whole streams, at least 1. */
-    static int checkLevel(Path results, double slaSeconds) throws Exception {
-        ResultFile file = ResultFile.read(results);
-        KneeCriteria criteria = KneeCriteria.defaults().withSlaTtftP95Seconds(slaSeconds);
-        SweepAnalysis a = new Recommender(criteria, SlaPolicy.defaults(), 0.65).analyze(file.levels(), file.mode(),
-                java.util.OptionalDouble.empty());
-        double low = a.operatingLow();
-        // No level counted (all client-bound): one stream, where the load generator is surely not the bottleneck.
-        return Double.isNaN(low) || low < 1 ? 1 : (int) Math.floor(low);
-    }
+    static final long CHECK_REQUESTS = 100;
+    /** Streams of the agreement check: a light load, where the load generator's own delays stay small. */
+    static final int CHECK_STREAMS = 2;
+    /**
+     * The simulator, the proxy and the load generator share this machine's cores, so the load generator's event loop
+     * waits for CPU now and then; the demo accepts this much lag before calling a level client-bound (and says so).
+     */
+    static final String DEMO_CLIENT_LAG = "50ms";
 
     /** Waits (up to 20 s) until the proxy's log holds {@code count} request lines. */
     private static void awaitLines(Path log, long count) throws Exception {

@@ -64,6 +64,7 @@ class SweepSimulatorTest {
                 ResultFile.read(outDir.resolve("results.json")).levels());
         assertThat(knee.found()).as(out.toString()).isTrue();
         double breaking = knee.breaking().orElseThrow().load();
+        System.out.println("KV capacity K=" + k + " requests; sweep:\n" + out);
         assertThat(breaking).as("breaking point vs KV capacity K=" + k + "\n" + out).isBetween(k / 2.0, 2.0 * k);
         assertThat(knee.criterion()).isPresent();
         assertThat(out.toString()).contains("breaking point at load " + (long) breaking + ": "
