@@ -68,13 +68,15 @@ public final class DemoCommand implements Callable<Integer> {
             description = "How long each level is measured, after its warm-up (default: ${DEFAULT-VALUE}).")
     String hold;
 
-    @Option(names = "--max-level", defaultValue = "128", paramLabel = "N",
+    @Option(names = "--max-level", defaultValue = "256", paramLabel = "N",
             description = "The highest concurrency tried (default: ${DEFAULT-VALUE}).")
     int maxLevel;
 
-    /** TTFT of the two views agrees when the percentiles differ by at most this much plus {@link #AGREE_RELATIVE}. */
+    /**
+     * The two views agree when their TTFT p50 differ by at most this much plus 5% of the proxy's, and their p95 by
+     * this much plus 10% (a p95 of a few hundred requests moves with single stalls of a busy machine).
+     */
     static final double AGREE_ABSOLUTE_MILLIS = 2.0;
-    static final double AGREE_RELATIVE = 0.05;
 
     @Override
     public Integer call() throws Exception {
@@ -116,6 +118,20 @@ public final class DemoCommand implements Callable<Integer> {
 
             long slaMillis = Math.max(1, Math.round(500 / timeScale));
             String sla = slaMillis + "ms";
+            // Three fresh JVMs compile their hot paths in the first seconds: that traffic is not measured.
+            o.println("warming up the three processes (" + WARM_UP + " at 8 streams, not measured)");
+            o.flush();
+            StringWriter warmLog = new StringWriter();
+            int warmed = new CommandLine(new RunCommand()).setCaseInsensitiveEnumValuesAllowed(true)
+                    .setOut(new PrintWriter(warmLog)).setErr(new PrintWriter(warmLog))
+                    .execute("--target", "http://127.0.0.1:" + proxyPort, "--out", out.resolve("warm-up").toString(),
+                            "--workload", workload.toString(), "--concurrency", "8", "--duration", WARM_UP,
+                            "--no-report");
+            if (warmed != 0) {
+                err.println("tokentap demo: the warm-up failed (exit " + warmed + "):\n" + warmLog);
+                err.flush();
+                return 1;
+            }
             CommandLine sweep = new CommandLine(new SweepCommand()).setCaseInsensitiveEnumValuesAllowed(true)
                     .setOut(o).setErr(err);
             int code = sweep.execute("--target", "http://127.0.0.1:" + proxyPort, "--out", out.toString(),
@@ -132,7 +148,8 @@ public final class DemoCommand implements Callable<Integer> {
             // is not the bottleneck, and the proxy's log lines of exactly those requests.
             int level = CHECK_STREAMS;
             RunResult sweepRun = new ResultsJson(new ObjectMapper()).read(out.resolve("results.json"));
-            long before = sweepRun.traffic().requests();
+            long before = sweepRun.traffic().requests() + new ResultsJson(new ObjectMapper())
+                    .read(out.resolve("warm-up").resolve("results.json")).traffic().requests();
             awaitLines(requestLog, before);
             Path check = out.resolve("check");
             o.printf(Locale.ROOT, "%nagreement check: %d concurrent streams, %d requests, through the proxy%n", level,
@@ -164,7 +181,9 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     /** Requests of the agreement check. */
-    static final long CHECK_REQUESTS = 100;
+    static final long CHECK_REQUESTS = 200;
+    /** How long the processes are warmed up before the sweep. */
+    static final String WARM_UP = "8s";
     /** Streams of the agreement check: a light load, where the load generator's own delays stay small. */
     static final int CHECK_STREAMS = 2;
     /**
@@ -212,14 +231,15 @@ public final class DemoCommand implements Callable<Integer> {
             double lg = loadgen.getValueAtPercentile(p) / 1000.0;
             double px = proxy.getValueAtPercentile(p) / 1000.0;
             double d = lg - px;
-            boolean ok = proxy.getTotalCount() > 0 && Math.abs(d) <= AGREE_ABSOLUTE_MILLIS + AGREE_RELATIVE * px;
+            double relative = p == 50 ? 0.05 : 0.10;
+            boolean ok = proxy.getTotalCount() > 0 && Math.abs(d) <= AGREE_ABSOLUTE_MILLIS + relative * px;
             agree &= ok;
             o.printf(Locale.ROOT, "%-10s %13.1f ms %9.1f ms %7.1f ms%s%n", "p" + (int) p, lg, px, d,
                     ok ? "" : "  DISAGREE");
         }
-        o.printf(Locale.ROOT, "%s (tolerance %.0f ms + %.0f%%; the load generator's clock starts at its send, the"
-                + " proxy's when the request arrives)%n", agree ? "the two views agree" : "the two views DISAGREE",
-                AGREE_ABSOLUTE_MILLIS, 100 * AGREE_RELATIVE);
+        o.printf(Locale.ROOT, "%s (tolerance %.0f ms + 5%% at p50, + 10%% at p95; the load generator's clock starts at"
+                + " its send, the proxy's when the request arrives)%n", agree ? "the two views agree"
+                : "the two views DISAGREE", AGREE_ABSOLUTE_MILLIS);
         o.flush();
         if (!agree) {
             err.println("tokentap demo: the proxy and the load generator disagree on TTFT");
