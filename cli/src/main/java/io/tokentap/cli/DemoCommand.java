@@ -138,7 +138,7 @@ public final class DemoCommand implements Callable<Integer> {
                     "--workload", workload.toString(), "--metrics-url", "http://127.0.0.1:" + adminPort + "/metrics",
                     "--hold", hold, "--warmup", "2s", "--warmup-max", "10s", "--max-level", Integer.toString(maxLevel),
                     "--sla-ttft-p95", sla, "--max-duration", "10m", "--timeout", "60s", "--min-requests", "10",
-                    "--max-client-lag", DEMO_CLIENT_LAG);
+                    "--max-client-lag", DEMO_CLIENT_LAG, "--resolution", "15");
             if (code != 0) {
                 err.println("tokentap demo: the sweep failed (exit " + code + ")");
                 err.flush();

@@ -79,6 +79,11 @@ public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--no-refine", description = "No bisection after the exponential levels.")
     boolean noRefine;
 
+    @Option(names = "--resolution", defaultValue = "5", paramLabel = "PCT",
+            description = "Bisection stops when the last good and the first bad level are within PCT%% of the"
+                    + " good one (or adjacent, for streams) (default: ${DEFAULT-VALUE}).")
+    double resolutionPercent;
+
     @Option(names = "--hold", defaultValue = "30s", converter = DurationConverter.class, paramLabel = "D",
             description = "How long each level is measured after its warm-up (default: ${DEFAULT-VALUE}).")
     Duration hold;
@@ -162,7 +167,8 @@ public final class SweepCommand implements Callable<Integer> {
                     minGainPercent / 100, slaTtftP95.toNanos() / 1e9, maxTailRatio, maxErrorPercent / 100,
                     kvLimitPercent / 100, KneeCriteria.defaults().minTailRequests());
             double max = maxLevel != null ? maxLevel : rate ? 512 : 256;
-            sweep = new SweepLevels(rate, start, max, levels, !noRefine, hold, arrival, new KneeFinder(knee));
+            sweep = new SweepLevels(rate, start, max, levels, !noRefine, resolutionPercent / 100, hold, arrival,
+                    new KneeFinder(knee));
             if (warmupMax.compareTo(warmup) < 0) {
                 throw new IllegalArgumentException("--warmup-max " + Durations.format(warmupMax)
                         + " (expected: >= --warmup " + Durations.format(warmup) + ")");

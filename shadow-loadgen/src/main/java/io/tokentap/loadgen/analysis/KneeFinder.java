@@ -35,13 +35,15 @@ public final class KneeFinder {
         List<LevelSummary> sorted = new ArrayList<>(levels);
         sorted.sort(Comparator.comparingDouble(LevelSummary::load));
         LevelSummary previous = null;
+        List<LevelSummary> counted = new ArrayList<>();
         for (LevelSummary level : sorted) {
             if (level.clientBound()) {
                 continue;
             }
             List<Criterion> fired = new ArrayList<>();
             List<String> reasons = new ArrayList<>();
-            evaluate(previous, level, fired, reasons);
+            evaluate(previous, throughputBaseline(counted, previous, level), level, fired, reasons);
+            counted.add(level);
             if (!fired.isEmpty()) {
                 return new KneeResult(sorted, Optional.of(level), Optional.ofNullable(previous), fired, reasons);
             }
@@ -50,7 +52,24 @@ public final class KneeFinder {
         return new KneeResult(sorted, Optional.empty(), Optional.ofNullable(previous), List.of(), List.of());
     }
 
-    private void evaluate(LevelSummary previous, LevelSummary level, List<Criterion> fired, List<String> reasons) {
+    /**
+     * The level a throughput gain is judged against: the highest counted level at or below half this one's load (a
+     * doubling, as the criterion is stated), or the one just below when there is none. Bisection levels close
+     * together would otherwise be judged on a gain of a fraction of a percent, which is noise.
+     */
+    private static LevelSummary throughputBaseline(List<LevelSummary> counted, LevelSummary previous,
+                                                   LevelSummary level) {
+        LevelSummary base = null;
+        for (LevelSummary c : counted) {
+            if (c.load() <= level.load() / 2) {
+                base = c;
+            }
+        }
+        return base != null ? base : previous;
+    }
+
+    private void evaluate(LevelSummary previous, LevelSummary baseline, LevelSummary level, List<Criterion> fired,
+                          List<String> reasons) {
         if (criteria.isEnabled(Criterion.ERROR_RATE) && level.errorRate() > criteria.maxErrorRate()) {
             fired.add(Criterion.ERROR_RATE);
             reasons.add(fmt("error rate %.2f%% > %.2f%%", 100 * level.errorRate(), 100 * criteria.maxErrorRate()));
@@ -70,14 +89,14 @@ public final class KneeFinder {
             reasons.add(fmt("KV-cache usage %.1f%% >= %.1f%% while the queue grew to %.1f",
                     100 * level.kvCacheUsage(), 100 * criteria.kvCacheLimit(), level.queueDepth()));
         }
-        if (criteria.isEnabled(Criterion.THROUGHPUT_PLATEAU) && previous != null
-                && previous.outputTokensPerSec() > 0) {
-            double ratio = level.outputTokensPerSec() / previous.outputTokensPerSec();
-            double required = criteria.requiredThroughputRatio(previous.load(), level.load());
+        if (criteria.isEnabled(Criterion.THROUGHPUT_PLATEAU) && baseline != null
+                && baseline.outputTokensPerSec() > 0) {
+            double ratio = level.outputTokensPerSec() / baseline.outputTokensPerSec();
+            double required = criteria.requiredThroughputRatio(baseline.load(), level.load());
             if (ratio < required) {
                 fired.add(Criterion.THROUGHPUT_PLATEAU);
                 reasons.add(fmt("output tokens/s %+.1f%% from load %s to %s, less than the %+.1f%% required",
-                        100 * (ratio - 1), KneeResult.formatLoad(previous.load()),
+                        100 * (ratio - 1), KneeResult.formatLoad(baseline.load()),
                         KneeResult.formatLoad(level.load()), 100 * (required - 1)));
             }
         }

@@ -26,8 +26,8 @@ import java.util.function.Consumer;
  * Each level is a closed stage of N streams or an open stage of R requests per second, held for {@code hold}.
  *
  * <pre>{@code
- * SweepLevels levels = new SweepLevels(false, 1, 256, null, true, Duration.ofSeconds(30), ArrivalProcess.POISSON,
- *         new KneeFinder(KneeCriteria.defaults()));
+ * SweepLevels levels = new SweepLevels(false, 1, 256, null, true, 0.05, Duration.ofSeconds(30),
+ *         ArrivalProcess.POISSON, new KneeFinder(KneeCriteria.defaults()));
  * loadRun.warmup(min, max).run(target, done -> levels.next(done, System.err::println), 0, "sweep");
  * }</pre>
  */
@@ -45,9 +45,11 @@ public final class SweepLevels {
      * @param rate     levels are requests per second (open model), else concurrent streams (closed model)
      * @param explicit the levels to try in order instead of the exponential ones, or null
      * @param refine   bisect once a level breaks
+     * @param resolution bisection stops when the gap is at most this share of the last good level (see
+     *     {@link SweepPlanner})
      */
-    public SweepLevels(boolean rate, double start, double max, List<Double> explicit, boolean refine, Duration hold,
-                       ArrivalProcess arrival, KneeFinder finder) {
+    public SweepLevels(boolean rate, double start, double max, List<Double> explicit, boolean refine,
+                       double resolution, Duration hold, ArrivalProcess arrival, KneeFinder finder) {
         if (explicit != null && !explicit.isEmpty()) {
             List<Double> sorted = new ArrayList<>(explicit);
             sorted.sort(Double::compare);
@@ -75,7 +77,10 @@ public final class SweepLevels {
             throw new IllegalArgumentException("--hold: " + hold + " (expected: > 0)");
         }
         this.rate = rate;
-        this.planner = rate ? SweepPlanner.rate(start, max) : SweepPlanner.concurrency((int) start, (int) max);
+        if (!(resolution >= 0 && resolution < 1)) {
+            throw new IllegalArgumentException("--resolution: " + 100 * resolution + "% (expected: 0 <= x < 100)");
+        }
+        this.planner = new SweepPlanner(start, max, !rate, resolution);
         this.refine = refine;
         this.hold = hold;
         this.arrival = arrival;

@@ -163,4 +163,17 @@ class KneeFinderTest {
         others.remove(expected);
         assertThat(new KneeFinder(KneeCriteria.defaults().withEnabled(others)).find(sweep).found()).isFalse();
     }
+
+    @Test
+    void closeBisectionLevelsAreJudgedAgainstHalfTheirLoad() {
+        // 64 -> 70 loses 0.7%: noise between close levels, not a plateau; against 32 (a doubling away) it gained 49%.
+        List<LevelSummary> sweep = List.of(healthy(32).outputTokensPerSec(1000).build(),
+                healthy(64).outputTokensPerSec(1500).build(), healthy(70).outputTokensPerSec(1490).build());
+        assertThat(finder.find(sweep).found()).isFalse();
+        // A real plateau: +5% for a doubling.
+        KneeResult r = finder.find(List.of(healthy(32).outputTokensPerSec(1000).build(),
+                healthy(64).outputTokensPerSec(1050).build()));
+        assertThat(r.breaking().orElseThrow().load()).isEqualTo(64);
+        assertThat(r.criterion()).contains(Criterion.THROUGHPUT_PLATEAU);
+    }
 }
