@@ -2,8 +2,6 @@ package io.tokentap.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.tokentap.loadgen.RunCommand;
-import io.tokentap.loadgen.SweepCommand;
 import io.tokentap.loadgen.result.LoadMetric;
 import io.tokentap.loadgen.result.ResultsJson;
 import io.tokentap.loadgen.result.RunResult;
@@ -27,7 +25,6 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -121,20 +118,17 @@ public final class DemoCommand implements Callable<Integer> {
             // Three fresh JVMs compile their hot paths in the first seconds: that traffic is not measured.
             o.println("warming up the three processes (" + WARM_UP + " at 8 streams, not measured)");
             o.flush();
+            String proxy = "http://127.0.0.1:" + proxyPort;
             StringWriter warmLog = new StringWriter();
-            int warmed = new CommandLine(new RunCommand()).setCaseInsensitiveEnumValuesAllowed(true)
-                    .setOut(new PrintWriter(warmLog)).setErr(new PrintWriter(warmLog))
-                    .execute("--target", "http://127.0.0.1:" + proxyPort, "--out", out.resolve("warm-up").toString(),
-                            "--workload", workload.toString(), "--concurrency", "8", "--duration", WARM_UP,
-                            "--no-report");
+            PrintWriter warm = new PrintWriter(warmLog);
+            int warmed = tokentap(warm, warm, "run", "--target", proxy, "--out", out.resolve("warm-up").toString(),
+                    "--workload", workload.toString(), "--concurrency", "8", "--duration", WARM_UP, "--no-report");
             if (warmed != 0) {
                 err.println("tokentap demo: the warm-up failed (exit " + warmed + "):\n" + warmLog);
                 err.flush();
                 return 1;
             }
-            CommandLine sweep = new CommandLine(new SweepCommand()).setCaseInsensitiveEnumValuesAllowed(true)
-                    .setOut(o).setErr(err);
-            int code = sweep.execute("--target", "http://127.0.0.1:" + proxyPort, "--out", out.toString(),
+            int code = tokentap(o, err, "sweep", "--target", proxy, "--out", out.toString(),
                     "--workload", workload.toString(), "--metrics-url", "http://127.0.0.1:" + adminPort + "/metrics",
                     "--hold", hold, "--warmup", "2s", "--warmup-max", "10s", "--max-level", Integer.toString(maxLevel),
                     "--sla-ttft-p95", sla, "--max-duration", "10m", "--timeout", "60s", "--min-requests", "10",
@@ -144,25 +138,23 @@ public final class DemoCommand implements Callable<Integer> {
                 err.flush();
                 return 1;
             }
-            // The agreement check: a short closed stage at the recommended operating point, where the load generator
-            // is not the bottleneck, and the proxy's log lines of exactly those requests.
-            int level = CHECK_STREAMS;
-            RunResult sweepRun = new ResultsJson(new ObjectMapper()).read(out.resolve("results.json"));
-            long before = sweepRun.traffic().requests() + new ResultsJson(new ObjectMapper())
-                    .read(out.resolve("warm-up").resolve("results.json")).traffic().requests();
+            // The agreement check: a short closed stage at a light load, where the load generator is not the
+            // bottleneck, and the proxy's log lines of exactly those requests (after those of the warm-up and sweep).
+            ResultsJson results = new ResultsJson(new ObjectMapper());
+            long before = results.read(out.resolve("results.json")).traffic().requests()
+                    + results.read(out.resolve("warm-up").resolve("results.json")).traffic().requests();
             awaitLines(requestLog, before);
             Path check = out.resolve("check");
-            o.printf(Locale.ROOT, "%nagreement check: %d concurrent streams, %d requests, through the proxy%n", level,
-                    CHECK_REQUESTS);
+            o.printf(Locale.ROOT, "%nagreement check: %d concurrent streams, %d requests, through the proxy%n",
+                    CHECK_STREAMS, CHECK_REQUESTS);
             o.flush();
-            StringWriter quiet = new StringWriter();
-            code = new CommandLine(new RunCommand()).setCaseInsensitiveEnumValuesAllowed(true)
-                    .setOut(new PrintWriter(quiet)).setErr(new PrintWriter(quiet))
-                    .execute("--target", "http://127.0.0.1:" + proxyPort, "--out", check.toString(),
-                            "--workload", workload.toString(), "--concurrency", Integer.toString(level),
-                            "--requests", Long.toString(CHECK_REQUESTS), "--duration", "60s", "--no-report");
+            StringWriter quietLog = new StringWriter();
+            PrintWriter quiet = new PrintWriter(quietLog);
+            code = tokentap(quiet, quiet, "run", "--target", proxy, "--out", check.toString(),
+                    "--workload", workload.toString(), "--concurrency", Integer.toString(CHECK_STREAMS),
+                    "--requests", Long.toString(CHECK_REQUESTS), "--duration", "60s", "--no-report");
             if (code != 0) {
-                err.println("tokentap demo: the agreement check failed (exit " + code + "):\n" + quiet);
+                err.println("tokentap demo: the agreement check failed (exit " + code + "):\n" + quietLog);
                 err.flush();
                 return 1;
             }
@@ -246,6 +238,11 @@ public final class DemoCommand implements Callable<Integer> {
             err.flush();
         }
         return agree ? 0 : 1;
+    }
+
+    /** Runs {@code tokentap ARGS...} in this process, with its output going to {@code out} and {@code err}. */
+    private static int tokentap(PrintWriter out, PrintWriter err, String... args) {
+        return Main.commandLine().setOut(out).setErr(err).execute(args);
     }
 
     /** Starts {@code tokentap ARGS...} as a child process on this JVM's class path. */

@@ -153,14 +153,16 @@ final class LoadLauncher {
                                PrintWriter out, PrintWriter err) {
         Path html = o.report != null ? o.report : o.out.resolve("report.html");
         try {
-            Optional<Timeline> timeline = Optional.empty();
-            Path log = o.out.resolve("intervals.hlog");
-            if (Files.isRegularFile(log)) {
-                timeline = Optional.of(Timeline.read(log));
-            }
             OptionalDouble target = o.targetRps == null ? OptionalDouble.empty() : OptionalDouble.of(o.targetRps);
-            SweepAnalysis analysis = o.noReport ? reporter.analyze(ResultFile.of(result), target)
-                    : reporter.write(ResultFile.of(result), html, target, timeline);
+            SweepAnalysis analysis;
+            if (o.noReport) {
+                analysis = reporter.analyze(ResultFile.of(result), target);
+            } else {
+                Path log = o.out.resolve("intervals.hlog");
+                Optional<Timeline> timeline = Files.isRegularFile(log) ? Optional.of(Timeline.read(log))
+                        : Optional.empty();
+                analysis = reporter.write(ResultFile.of(result), html, target, timeline);
+            }
             if (printAnalysis) {
                 out.println();
                 out.print(AnalysisText.curveTable(analysis));

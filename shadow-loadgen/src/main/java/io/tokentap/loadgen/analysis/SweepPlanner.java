@@ -71,6 +71,14 @@ public record SweepPlanner(double startLoad, double maxLoad, boolean integerLeve
      * is bracketed within the resolution, it was the very first level, or the maximum was reached without one.
      */
     public OptionalDouble next(List<LevelSummary> measured, KneeFinder finder) {
+        return next(measured, finder, exponentialLevels(), true);
+    }
+
+    /**
+     * As {@link #next(List, KneeFinder)}, climbing {@code ladder} (ascending) instead of the exponential levels, and
+     * without bisection when {@code refine} is false.
+     */
+    public OptionalDouble next(List<LevelSummary> measured, KneeFinder finder, List<Double> ladder, boolean refine) {
         Objects.requireNonNull(measured, "measured");
         Set<Double> done = new HashSet<>();
         for (LevelSummary s : measured) {
@@ -78,14 +86,14 @@ public record SweepPlanner(double startLoad, double maxLoad, boolean integerLeve
         }
         KneeResult knee = finder.find(measured);
         if (!knee.found()) {
-            for (double level : exponentialLevels()) {
+            for (double level : ladder) {
                 if (!done.contains(level)) {
                     return OptionalDouble.of(level);
                 }
             }
             return OptionalDouble.empty();
         }
-        if (knee.lastGood().isEmpty()) {
+        if (!refine || knee.lastGood().isEmpty()) {
             return OptionalDouble.empty();
         }
         OptionalDouble mid = bisect(knee.lastGood().get().load(), knee.breaking().get().load());

@@ -1,7 +1,6 @@
 package io.tokentap.loadgen.sweep;
 
 import io.tokentap.loadgen.analysis.KneeFinder;
-import io.tokentap.loadgen.analysis.KneeResult;
 import io.tokentap.loadgen.analysis.LevelSummary;
 import io.tokentap.loadgen.analysis.SweepPlanner;
 import io.tokentap.loadgen.analysis.results.ResultFile;
@@ -13,11 +12,9 @@ import io.tokentap.loadgen.result.StageStats;
 import io.tokentap.loadgen.schedule.ArrivalProcess;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.OptionalDouble;
-import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -118,18 +115,7 @@ public final class SweepLevels {
     }
 
     OptionalDouble nextLevel(List<LevelSummary> levels) {
-        Set<Double> measured = new HashSet<>();
-        levels.forEach(l -> measured.add(l.load()));
-        KneeResult knee = finder.find(levels);
-        if (!knee.found()) {
-            List<Double> ladder = explicit != null ? explicit : planner.exponentialLevels();
-            return ladder.stream().filter(l -> !measured.contains(l)).mapToDouble(Double::doubleValue).findFirst();
-        }
-        if (!refine || knee.lastGood().isEmpty()) {
-            return OptionalDouble.empty();
-        }
-        OptionalDouble mid = planner.bisect(knee.lastGood().get().load(), knee.breaking().get().load());
-        return mid.isPresent() && measured.contains(mid.getAsDouble()) ? OptionalDouble.empty() : mid;
+        return planner.next(levels, finder, explicit != null ? explicit : planner.exponentialLevels(), refine);
     }
 
     private static List<LevelSummary> summaries(List<StageStats> done) throws ResultFormatException {
