@@ -9,7 +9,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
+import io.tokentap.net.Transports;
 import io.tokentap.proxy.admin.AdminServer;
 import io.tokentap.proxy.admin.ReadinessCheck;
 import io.tokentap.proxy.capture.CaptureWriter;
@@ -275,10 +275,10 @@ public final class ProxyCommand implements Callable<Integer> {
             err.flush();
             return 2;
         }
-        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, Transports.ioHandlerFactory());
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(Transports.ioHandlerFactory());
         // The admin server and the scraper share one loop of their own: a slow scrape never delays relayed traffic.
-        EventLoopGroup adminGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        EventLoopGroup adminGroup = new MultiThreadIoEventLoopGroup(1, Transports.ioHandlerFactory());
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);

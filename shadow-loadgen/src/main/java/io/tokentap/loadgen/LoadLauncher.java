@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.nio.NioIoHandler;
 import io.tokentap.loadgen.exec.ExecutorSettings;
 import io.tokentap.loadgen.exec.LoadExecutor;
 import io.tokentap.loadgen.exec.RequestBodies;
@@ -22,6 +20,7 @@ import io.tokentap.loadgen.analysis.results.ResultFormatException;
 import io.tokentap.loadgen.report.AnalysisText;
 import io.tokentap.loadgen.report.ReportWriter;
 import io.tokentap.loadgen.report.Timeline;
+import io.tokentap.net.Transports;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -69,11 +68,11 @@ final class LoadLauncher {
         Target target = Target.parse(o.target);
         ExecutorSettings settings = new ExecutorSettings(target, plan.client(), new RequestBodies(mapper, o.ignoreEos),
                 System::nanoTime);
-        EventLoopGroup connections = new MultiThreadIoEventLoopGroup(plan.client().eventLoops(), NioIoHandler.newFactory());
+        EventLoopGroup connections = new MultiThreadIoEventLoopGroup(plan.client().eventLoops(),
+                Transports.ioHandlerFactory());
         // The dispatcher only runs timers. NIO's selector sleeps in whole milliseconds, so an arrival due between two
         // of them is sent up to a millisecond late: the schedule lag's floor. Epoll's timerfd wakes to the microsecond.
-        EventLoopGroup dispatch = new MultiThreadIoEventLoopGroup(1,
-                Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        EventLoopGroup dispatch = new MultiThreadIoEventLoopGroup(1, Transports.ioHandlerFactory());
         boolean tty = System.console() != null;
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = null;

@@ -7,10 +7,9 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultEventExecutor;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.tokentap.net.Transports;
 import io.tokentap.sim.engine.Engine;
 import io.tokentap.sim.engine.NettyEngineExecutor;
 import io.tokentap.sim.metrics.DcgmMetrics;
@@ -75,7 +74,7 @@ public final class SimServer implements AutoCloseable {
         this.metrics = new SimMetrics(profile, o.timeScale());
         this.dcgm = new DcgmMetrics(profile, System::nanoTime);
         this.group = new MultiThreadIoEventLoopGroup(o.ioThreads(), new DefaultThreadFactory("sim-io", true),
-                NioIoHandler.newFactory());
+                Transports.ioHandlerFactory());
         // With one I/O thread the engine shares its event loop: tokens reach the sockets without a thread hop, which
         // is what lets one core stream tens of thousands of events per second. With more, the engine gets its own.
         this.engineThread = o.ioThreads() == 1 ? null : new DefaultEventExecutor(new DefaultThreadFactory("sim-engine", true));
@@ -91,7 +90,7 @@ public final class SimServer implements AutoCloseable {
         try {
             s.serverChannel = new ServerBootstrap()
                     .group(s.group)
-                    .channel(NioServerSocketChannel.class)
+                    .channel(Transports.serverChannel(s.group))
                     .option(ChannelOption.SO_BACKLOG, 4096)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))

@@ -10,8 +10,8 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.ChannelGroupFuture;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.tokentap.net.Transports;
 import io.tokentap.proxy.capture.TrafficCapture;
 import io.tokentap.proxy.config.ProxyConfig;
 import io.tokentap.proxy.config.RelayConfig;
@@ -122,7 +122,7 @@ public final class ProxyServer implements AutoCloseable {
                 protection, capture, new TenantResolver(config.protection().tenants()));
         ServerBootstrap b = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
-                .channel(NioServerSocketChannel.class)
+                .channel(Transports.serverChannel(bossGroup))
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)

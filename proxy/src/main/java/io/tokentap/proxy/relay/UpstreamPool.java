@@ -10,10 +10,10 @@ import io.netty.channel.pool.AbstractChannelPoolHandler;
 import io.netty.channel.pool.AbstractChannelPoolMap;
 import io.netty.channel.pool.ChannelHealthChecker;
 import io.netty.channel.pool.FixedChannelPool;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.Future;
+import io.tokentap.net.Transports;
 import io.tokentap.proxy.config.RelayConfig;
 import io.tokentap.proxy.config.UpstreamConfig;
 import java.net.InetSocketAddress;
@@ -65,7 +65,7 @@ final class UpstreamPool implements AutoCloseable {
             protected FixedChannelPool newPool(EventLoop loop) {
                 Bootstrap b = new Bootstrap()
                         .group(loop)
-                        .channel(NioSocketChannel.class)
+                        .channel(Transports.socketChannel(loop))
                         .remoteAddress(address)
                         .option(ChannelOption.TCP_NODELAY, true)
                         .option(ChannelOption.SO_KEEPALIVE, true)

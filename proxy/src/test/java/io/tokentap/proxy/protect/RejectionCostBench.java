@@ -2,7 +2,7 @@ package io.tokentap.proxy.protect;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
+import io.tokentap.net.Transports;
 import io.tokentap.proxy.config.ProxyConfig;
 import io.tokentap.proxy.metrics.ProxyMetrics;
 import io.tokentap.proxy.protect.breaker.UpstreamBreaker;
@@ -41,6 +41,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class RejectionCostBench {
 
+    private static final String BODY =
+            "{\"model\":\"m\",\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}";
+    private static final String REQUEST = "POST /v1/chat/completions HTTP/1.1\r\nHost: bench\r\n"
+            + "Authorization: Bearer sk-bench\r\nContent-Type: application/json\r\nContent-Length: " + BODY.length()
+            + "\r\n\r\n" + BODY;
+
     private RejectionCostBench() {
     }
 
@@ -48,8 +54,12 @@ public final class RejectionCostBench {
         int requests = args.length > 0 ? Integer.parseInt(args[0]) : 50_000;
         int connections = args.length > 1 ? Integer.parseInt(args[1]) : 4;
         int pipeline = args.length > 2 ? Integer.parseInt(args[2]) : 1;
-        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        if (args.length > 4) {
+            external(requests, connections, pipeline, args[3], Long.parseLong(args[4]));
+            return;
+        }
+        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, Transports.ioHandlerFactory());
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(1, Transports.ioHandlerFactory());
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         long workerThread = workers.submit(() -> Thread.currentThread().getId()).get();
         ProtectionConfig config = ProtectionConfig.defaults().withLimits(
@@ -61,10 +71,7 @@ public final class RejectionCostBench {
                 workers, protection);
         InetSocketAddress address = proxy.start();
         try {
-            String body = "{\"model\":\"m\",\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}";
-            byte[] request = ("POST /v1/chat/completions HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer sk-bench"
-                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
-                    .getBytes(StandardCharsets.US_ASCII);
+            byte[] request = REQUEST.getBytes(StandardCharsets.US_ASCII);
             // Spend the tenant's one request of the minute, so that every request of the storm is rejected.
             protection.admission().tryAdmit(TenantResolver.hash("sk-bench"), 0L, t -> t).ticket().release(0);
             storm(address, request, Math.max(1000, requests / 10), connections, pipeline); // warm-up (JIT)
@@ -75,8 +82,8 @@ public final class RejectionCostBench {
             long wall = System.nanoTime() - wall0;
             long cpu = threads.getThreadCpuTime(workerThread) - cpu0;
             long user = threads.getThreadUserTime(workerThread) - user0;
-            System.out.printf("%d requests (%d answered 429) over %d keep-alive connections, %d per write, in %.2f s"
-                    + " (%.0f req/s)%n", requests, rejected, connections, pipeline, wall / 1e9, requests / (wall / 1e9));
+            System.out.printf("%s transport: %d requests (%d answered 429) over %d keep-alive connections, %d per"
+                    + " write, in %.2f s (%.0f req/s)%n", Transports.name(), requests, rejected, connections, pipeline, wall / 1e9, requests / (wall / 1e9));
             System.out.printf("proxy event-loop CPU per rejected request: %.2f us (user %.2f us, kernel %.2f us)%n",
                     cpu / 1e3 / requests, user / 1e3 / requests, (cpu - user) / 1e3 / requests);
         } finally {
@@ -84,6 +91,36 @@ public final class RejectionCostBench {
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
+    }
+
+    /**
+     * The same storm against another server (for comparison, e.g. nginx answering {@code return 429}); the CPU is
+     * that of process {@code pid} (all its threads, user and system, from /proc), so run the server with one worker.
+     */
+    private static void external(int requests, int connections, int pipeline, String hostPort, long pid)
+            throws Exception {
+        int colon = hostPort.lastIndexOf(':');
+        InetSocketAddress address = new InetSocketAddress(hostPort.substring(0, colon),
+                Integer.parseInt(hostPort.substring(colon + 1)));
+        byte[] request = REQUEST.getBytes(StandardCharsets.US_ASCII);
+        storm(address, request, Math.max(1000, requests / 10), connections, pipeline);
+        long[] t0 = procTicks(pid);
+        long wall0 = System.nanoTime();
+        int rejected = storm(address, request, requests, connections, pipeline);
+        long wall = System.nanoTime() - wall0;
+        long[] t1 = procTicks(pid);
+        double tick = 1e6 / 100; // microseconds per clock tick (USER_HZ is 100 on Linux)
+        System.out.printf("%d requests (%d answered 429) to %s, %d connections, %d per write, in %.2f s%n", requests,
+                rejected, hostPort, connections, pipeline, wall / 1e9);
+        System.out.printf("process %d CPU per request: %.2f us (user %.2f us, kernel %.2f us)%n", pid,
+                ((t1[0] - t0[0]) + (t1[1] - t0[1])) * tick / requests, (t1[0] - t0[0]) * tick / requests,
+                (t1[1] - t0[1]) * tick / requests);
+    }
+
+    private static long[] procTicks(long pid) throws Exception {
+        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
     }
 
     private static int storm(InetSocketAddress address, byte[] request, int total, int connections, int pipeline)
