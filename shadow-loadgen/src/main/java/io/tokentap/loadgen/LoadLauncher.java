@@ -3,7 +3,6 @@ package io.tokentap.loadgen;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
 import io.tokentap.loadgen.exec.ExecutorSettings;
 import io.tokentap.loadgen.exec.LoadExecutor;
 import io.tokentap.loadgen.exec.RequestBodies;

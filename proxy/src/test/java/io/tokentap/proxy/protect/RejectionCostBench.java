@@ -74,18 +74,9 @@ public final class RejectionCostBench {
             byte[] request = REQUEST.getBytes(StandardCharsets.US_ASCII);
             // Spend the tenant's one request of the minute, so that every request of the storm is rejected.
             protection.admission().tryAdmit(TenantResolver.hash("sk-bench"), 0L, t -> t).ticket().release(0);
-            storm(address, request, Math.max(1000, requests / 10), connections, pipeline); // warm-up (JIT)
-            long cpu0 = threads.getThreadCpuTime(workerThread);
-            long user0 = threads.getThreadUserTime(workerThread);
-            long wall0 = System.nanoTime();
-            int rejected = storm(address, request, requests, connections, pipeline);
-            long wall = System.nanoTime() - wall0;
-            long cpu = threads.getThreadCpuTime(workerThread) - cpu0;
-            long user = threads.getThreadUserTime(workerThread) - user0;
-            System.out.printf("%s transport: %d requests (%d answered 429) over %d keep-alive connections, %d per"
-                    + " write, in %.2f s (%.0f req/s)%n", Transports.name(), requests, rejected, connections, pipeline, wall / 1e9, requests / (wall / 1e9));
-            System.out.printf("proxy event-loop CPU per rejected request: %.2f us (user %.2f us, kernel %.2f us)%n",
-                    cpu / 1e3 / requests, user / 1e3 / requests, (cpu - user) / 1e3 / requests);
+            measure(Transports.name() + " transport, proxy event loop", address, request, requests, connections,
+                    pipeline, () -> new long[] {threads.getThreadCpuTime(workerThread),
+                            threads.getThreadUserTime(workerThread)});
         } finally {
             proxy.close();
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -102,25 +93,38 @@ public final class RejectionCostBench {
         int colon = hostPort.lastIndexOf(':');
         InetSocketAddress address = new InetSocketAddress(hostPort.substring(0, colon),
                 Integer.parseInt(hostPort.substring(colon + 1)));
-        byte[] request = REQUEST.getBytes(StandardCharsets.US_ASCII);
+        measure("process " + pid + " at " + hostPort, address, REQUEST.getBytes(StandardCharsets.US_ASCII), requests,
+                connections, pipeline, () -> procCpu(pid));
+    }
+
+    /** CPU time used so far, {total, user} in nanoseconds. */
+    private interface CpuClock {
+        long[] read() throws Exception;
+    }
+
+    /** Warms up (JIT), then storms {@code requests} and prints the CPU per request that {@code clock} saw. */
+    private static void measure(String what, InetSocketAddress address, byte[] request, int requests, int connections,
+                                int pipeline, CpuClock clock) throws Exception {
         storm(address, request, Math.max(1000, requests / 10), connections, pipeline);
-        long[] t0 = procTicks(pid);
+        long[] c0 = clock.read();
         long wall0 = System.nanoTime();
         int rejected = storm(address, request, requests, connections, pipeline);
         long wall = System.nanoTime() - wall0;
-        long[] t1 = procTicks(pid);
-        double tick = 1e6 / 100; // microseconds per clock tick (USER_HZ is 100 on Linux)
-        System.out.printf("%d requests (%d answered 429) to %s, %d connections, %d per write, in %.2f s%n", requests,
-                rejected, hostPort, connections, pipeline, wall / 1e9);
-        System.out.printf("process %d CPU per request: %.2f us (user %.2f us, kernel %.2f us)%n", pid,
-                ((t1[0] - t0[0]) + (t1[1] - t0[1])) * tick / requests, (t1[0] - t0[0]) * tick / requests,
-                (t1[1] - t0[1]) * tick / requests);
+        long[] c1 = clock.read();
+        long cpu = c1[0] - c0[0];
+        long user = c1[1] - c0[1];
+        System.out.printf("%s: %d requests (%d answered 429) over %d keep-alive connections, %d per write, in %.2f s"
+                + " (%.0f req/s)%n", what, requests, rejected, connections, pipeline, wall / 1e9, requests / (wall / 1e9));
+        System.out.printf("CPU per rejected request: %.2f us (user %.2f us, kernel %.2f us)%n",
+                cpu / 1e3 / requests, user / 1e3 / requests, (cpu - user) / 1e3 / requests);
     }
 
-    private static long[] procTicks(long pid) throws Exception {
+    /** {total, user} CPU of a process in nanoseconds, from /proc (clock ticks: USER_HZ is 100 on Linux). */
+    private static long[] procCpu(long pid) throws Exception {
         String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
+        long user = Long.parseLong(f[11]) * 10_000_000L;
+        return new long[] {user + Long.parseLong(f[12]) * 10_000_000L, user};
     }
 
     private static int storm(InetSocketAddress address, byte[] request, int total, int connections, int pipeline)
