@@ -24,7 +24,12 @@ final class UsageChunkFilter {
     private static final byte[] USAGE_OBJECT = "\"usage\":{".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] USAGE_NULL = ",\"usage\":null".getBytes(StandardCharsets.US_ASCII);
 
+    private static final int KEEP = -1;
+    private static final int DROP = -2;
+
     private final ByteBufAllocator alloc;
+    /** The line being looked at, copied; grows to the longest {@code data:} line seen (at most MAX_LINE_BYTES). */
+    private byte[] line = new byte[512];
     /** The start of a line whose newline has not arrived yet. */
     private ByteBuf partial;
     private boolean dropBlankLine;
@@ -34,9 +39,16 @@ final class UsageChunkFilter {
         this.alloc = alloc;
     }
 
-    /** The part of {@code in} the client gets, as content of the same kind; {@code in} is consumed. */
+    /**
+     * The part of {@code in} the client gets, as content of the same kind. The filter takes {@code in} over: a read
+     * with nothing to take out, the usual case, is returned as it is (no copy); otherwise {@code in} is released and
+     * a filtered copy returned.
+     */
     HttpContent filter(HttpContent in, boolean last) {
         ByteBuf src = in.content();
+        if (partial == null && (passThrough || unchanged(src))) {
+            return in;
+        }
         ByteBuf out = alloc.buffer(src.readableBytes() + (partial == null ? 0 : partial.readableBytes()));
         try {
             if (passThrough) {
@@ -55,6 +67,36 @@ final class UsageChunkFilter {
         } finally {
             in.release();
         }
+    }
+
+    /**
+     * Whether {@code src}, taken when no line is held, is whole lines that all pass as they are; if so the state
+     * moves on as {@link #scan} would have moved it. When it is not, {@link #scan} starts over: the lines up to the
+     * first one to change are looked at twice (one line in every read of a server that sends {@code "usage":null}
+     * on every chunk, as OpenAI does).
+     */
+    private boolean unchanged(ByteBuf src) {
+        int end = src.writerIndex();
+        int at = src.readerIndex();
+        boolean drop = dropBlankLine;
+        while (at < end) {
+            int nl = src.indexOf(at, end, (byte) '\n');
+            if (nl < 0) {
+                return false; // a line to hold
+            }
+            int len = nl + 1 - at;
+            boolean blank = len == 1 || (len == 2 && src.getByte(at) == '\r');
+            if (blank && drop) {
+                return false;
+            }
+            drop = false;
+            if (len >= DATA.length && startsWith(src, at, DATA) && action(src, at, len) != KEEP) {
+                return false;
+            }
+            at = nl + 1;
+        }
+        dropBlankLine = drop;
+        return true;
     }
 
     private void scan(ByteBuf src, ByteBuf out) {
@@ -102,22 +144,36 @@ final class UsageChunkFilter {
             return;
         }
         dropBlankLine = false;
-        if (!startsWith(buf, from, len, DATA)) {
+        int action = len >= DATA.length && startsWith(buf, from, DATA) ? action(buf, from, len) : KEEP;
+        if (action == KEEP) {
             out.writeBytes(buf, from, len);
-            return;
-        }
-        if (indexOf(buf, from, len, EMPTY_CHOICES) >= 0 && indexOf(buf, from, len, USAGE_OBJECT) >= 0) {
+        } else if (action == DROP) {
             dropBlankLine = true; // the usage-only chunk: the line and the blank line after it go
-            return;
+        } else {
+            out.writeBytes(buf, from, action);
+            out.writeBytes(buf, from + action + USAGE_NULL.length, len - action - USAGE_NULL.length);
+        }
+    }
+
+    /**
+     * What becomes of a {@code data:} line: {@link #KEEP}, {@link #DROP} (the usage-only chunk), or the offset in the
+     * line of a {@code ,"usage":null} to cut out. The line is scanned as a copy in a reused array, not byte by byte
+     * through the buffer. A line over {@link #MAX_LINE_BYTES} is kept as it is (no usage chunk is that long).
+     */
+    private int action(ByteBuf buf, int from, int len) {
+        if (len > MAX_LINE_BYTES) {
+            return KEEP;
+        }
+        if (line.length < len) {
+            line = new byte[Math.max(len, 2 * line.length)];
+        }
+        buf.getBytes(from, line, 0, len);
+        if (indexOf(line, len, EMPTY_CHOICES) >= 0 && indexOf(line, len, USAGE_OBJECT) >= 0) {
+            return DROP;
         }
         // Inside a JSON string the quotes would be escaped, so this sequence is always the field itself.
-        int at = indexOf(buf, from, len, USAGE_NULL);
-        if (at < 0) {
-            out.writeBytes(buf, from, len);
-        } else {
-            out.writeBytes(buf, from, at - from);
-            out.writeBytes(buf, at + USAGE_NULL.length, from + len - at - USAGE_NULL.length);
-        }
+        int at = indexOf(line, len, USAGE_NULL);
+        return at < 0 ? KEEP : at;
     }
 
     void release() {
@@ -127,10 +183,7 @@ final class UsageChunkFilter {
         }
     }
 
-    private static boolean startsWith(ByteBuf buf, int from, int len, byte[] prefix) {
-        if (len < prefix.length) {
-            return false;
-        }
+    private static boolean startsWith(ByteBuf buf, int from, byte[] prefix) {
         for (int i = 0; i < prefix.length; i++) {
             if (buf.getByte(from + i) != prefix[i]) {
                 return false;
@@ -139,12 +192,16 @@ final class UsageChunkFilter {
         return true;
     }
 
-    private static int indexOf(ByteBuf buf, int from, int len, byte[] needle) {
-        int end = from + len - needle.length;
+    private static int indexOf(byte[] a, int len, byte[] needle) {
+        byte first = needle[0];
+        int end = len - needle.length;
         outer:
-        for (int i = from; i <= end; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (buf.getByte(i + j) != needle[j]) {
+        for (int i = 0; i <= end; i++) {
+            if (a[i] != first) {
+                continue;
+            }
+            for (int j = 1; j < needle.length; j++) {
+                if (a[i + j] != needle[j]) {
                     continue outer;
                 }
             }

@@ -37,9 +37,9 @@ class UsageChunkFilterTest {
             HttpContent in = last ? new DefaultLastHttpContent(b) : new DefaultHttpContent(b);
             HttpContent o = f.filter(in, last);
             assertThat(o instanceof LastHttpContent).isEqualTo(last);
-            assertThat(b.refCnt()).as("the input is consumed").isZero();
             out.append(o.content().toString(StandardCharsets.UTF_8));
             o.release();
+            assertThat(b.refCnt()).as("the input is released, or passed on as the output").isZero();
             at += n;
         }
         f.release();
@@ -55,7 +55,41 @@ class UsageChunkFilterTest {
 
     @Test
     void aStreamWithoutUsagePassesUnchanged() {
-        assertThat(run(WITHOUT, 1)).isEqualTo(WITHOUT);
+        for (long seed = 0; seed < 50; seed++) {
+            assertThat(run(WITHOUT, seed)).as("seed %d", seed).isEqualTo(WITHOUT);
+        }
+    }
+
+    @Test
+    void aReadOfWholeLinesWithNothingToTakeOutIsPassedOnWithoutACopy() {
+        UsageChunkFilter f = new UsageChunkFilter(ByteBufAllocator.DEFAULT);
+        HttpContent in = new DefaultHttpContent(Unpooled.copiedBuffer(CHUNK + "}\n\n", StandardCharsets.UTF_8));
+        assertThat(f.filter(in, false)).isSameAs(in);
+        in.release();
+        // A read with a usage field to cut is copied, and the input released.
+        HttpContent withNull = new DefaultHttpContent(
+                Unpooled.copiedBuffer(CHUNK + ",\"usage\":null}\n\n", StandardCharsets.UTF_8));
+        HttpContent out = f.filter(withNull, false);
+        assertThat(out).isNotSameAs(withNull);
+        assertThat(withNull.refCnt()).isZero();
+        assertThat(out.content().toString(StandardCharsets.UTF_8)).isEqualTo(CHUNK + "}\n\n");
+        out.release();
+        f.release();
+    }
+
+    @Test
+    void theBlankLineAfterTheUsageChunkGoesEvenWhenItComesInTheNextRead() {
+        UsageChunkFilter f = new UsageChunkFilter(ByteBufAllocator.DEFAULT);
+        HttpContent usage = new DefaultHttpContent(Unpooled.copiedBuffer(
+                "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3}}\n", StandardCharsets.UTF_8));
+        HttpContent first = f.filter(usage, false);
+        assertThat(first.content().readableBytes()).isZero();
+        first.release();
+        HttpContent rest = f.filter(new DefaultLastHttpContent(
+                Unpooled.copiedBuffer("\ndata: [DONE]\n\n", StandardCharsets.UTF_8)), true);
+        assertThat(rest.content().toString(StandardCharsets.UTF_8)).isEqualTo("data: [DONE]\n\n");
+        rest.release();
+        f.release();
     }
 
     @Test
