@@ -87,3 +87,25 @@ machine_details() {
     echo "- nginx: $(nginx -v 2>&1 | sed 's/.*version: //'); HAProxy: $(haproxy -v | head -1 | awk '{print $3}'); Python: $(/usr/bin/python3 --version | awk '{print $2}'), aiohttp $(/usr/bin/python3 -c 'import aiohttp; print(aiohttp.__version__)')"
     echo "- open files limit: $(ulimit -n); load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
+
+# Methods the JIT has compiled so far in a running JVM (jstat), or empty when it cannot be read.
+jit_compiled() {
+    jstat -compiler "$1" 2>/dev/null | awk 'NR == 2 {print $1}'
+}
+
+# warm_until_jit_settles PID MIN_S MAX_S CMD...: runs CMD (a load of 10 s or so) again and again until JVM PID has
+# compiled fewer than 20 new methods during one run, for at least MIN_S and at most MAX_S seconds. A sidecar runs for
+# hours; what is measured after this is its steady state, not its JIT. Prints the seconds and methods it took.
+warm_until_jit_settles() {
+    local pid=$1 min=$2 max=$3; shift 3
+    local start=$SECONDS before after
+    before=$(jit_compiled "$pid")
+    while :; do
+        "$@" || true
+        after=$(jit_compiled "$pid")
+        if ((SECONDS - start >= max)); then break; fi
+        if ((SECONDS - start >= min)) && [[ -n $before && -n $after ]] && ((after - before < 20)); then break; fi
+        before=$after
+    done
+    echo "warm_up_s=$((SECONDS - start)) jit_methods=${after:-?}"
+}

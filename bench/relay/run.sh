@@ -3,14 +3,14 @@
 # tokentap (metrics, request log: measuring everything), nginx with proxy_buffering off, HAProxy. For each number
 # of streams, the probe client (RelayProbe) runs each path back to back and records receive − send of every event;
 # it samples each proxy's CPU (user + system over the measured window, all its processes) and RSS.
-# The JVMs are warmed up first (20-40 s of traffic, not measured). Writes a markdown section to stdout and the raw key=value files to OUT.
+# The JVMs are warmed up first until their JIT settles (20-120 s of traffic, not measured). Writes a markdown section to stdout and the raw key=value files to OUT.
 #   bench/relay/run.sh [--quick] [OUT]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/lib/common.sh
 quick=0; [[ "${1:-}" == --quick ]] && { quick=1; shift; }
 out="${1:-bench/out}"; mkdir -p "$out"
-if ((quick)); then warmup=4; duration=6; jit_warmup=15; else warmup=10; duration=30; jit_warmup=40; fi
+if ((quick)); then warmup=4; duration=6; jit_warmup_min=20; jit_warmup_max=40; else warmup=10; duration=30; jit_warmup_min=40; jit_warmup_max=120; fi
 # Streams and the events per second each stream sends (the probe asks the upstream for it per request). The top level is 9,900, not 10,000: a proxy holds two sockets
 # per stream, and this machine's hard limit of open files (20,000) cannot be raised without CAP_SYS_RESOURCE.
 levels="${RELAY_LEVELS:-100:20 1000:20 9900:2}"
@@ -81,11 +81,19 @@ sleep 1
 declare -A port=([direct]=19100 [tokentap]=19101 [nginx]=19103 [haproxy]=19104)
 paths="direct tokentap nginx haproxy"
 # Warm-up, not measured: the JVMs (upstream, tokentap) compile their hot paths in the first tens of seconds, and a
-# sidecar runs for hours. Each path carries 500 streams at 20 events/s for a while first.
+# sidecar runs for hours. Each path carries 500 streams at 20 events/s first: the JVMs until their JIT has settled
+# (fewer than 20 methods compiled in 10 s, within jit_warmup_min..jit_warmup_max s), nginx and HAProxy for 3 s.
 for path in $paths; do
-    java -Xmx1g -cp "$BENCH_JAR" io.tokentap.bench.relay.RelayProbe --port "${port[$path]}" --streams 500 --rate 20 \
-        --events $events_per_request --warmup 0 --duration "$([[ $path == tokentap || $path == direct ]] && echo $jit_warmup || echo 3)" \
-        >"$out/warmup-$path.txt" 2>&1 || true
+    probe_warm=(java -Xmx1g -cp "$BENCH_JAR" io.tokentap.bench.relay.RelayProbe --port "${port[$path]}" --streams 500
+        --rate 20 --events $events_per_request --warmup 0)
+    case $path in
+        direct | tokentap)
+            jvm=$([[ $path == direct ]] && echo "$upstream" || echo "$tokentap")
+            warm_until_jit_settles "$jvm" "$jit_warmup_min" "$jit_warmup_max" "${probe_warm[@]}" --duration 10 \
+                >"$out/warmup-$path.txt" 2>&1
+            ;;
+        *) "${probe_warm[@]}" --duration 3 >"$out/warmup-$path.txt" 2>&1 || true ;;
+    esac
 done
 for level in $levels; do
     streams=${level%%:*}; rate=${level##*:}
@@ -127,7 +135,7 @@ echo "Events per stream per second: $(for l in $levels; do echo -n "${l%%:*} str
 echo "$events_per_request events per request (then the next request on the same connection); warm-up ${warmup} s,"
 echo "measured ${duration} s per path, paths run one after the other at each level."
 echo
-echo "| streams | path | events/s | p50 µs | p99 µs | p99.9 µs | added p50 µs | added p99 µs | CPU s / M events | RSS MB | errors |"
+echo "| streams | path | events/s | p50 µs | p99 µs | p99.9 µs | added p50 µs | added p99 µs | CPU s / M events (user + sys) | RSS MB | errors |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for level in $levels; do
     streams=${level%%:*}
@@ -140,7 +148,9 @@ for level in $levels; do
             END {
                 a50 = p == "direct" ? "—" : sprintf("%+.0f", v["p50_us"] - dp50)
                 a99 = p == "direct" ? "—" : sprintf("%+.0f", v["p99_us"] - dp99)
-                cpu = p == "direct" ? sprintf("(upstream %.1f)", v["cpu_s_per_million_events"]) : sprintf("%.1f", v["cpu_s_per_million_events"])
+                cpus = sprintf("%.1f (%.1f + %.1f)", v["cpu_s_per_million_events"], v["cpu_user_s_per_million_events"],
+                    v["cpu_sys_s_per_million_events"])
+                cpu = p == "direct" ? "(upstream " cpus ")" : cpus
                 rss = p == "direct" ? "—" : sprintf("%.0f", v["rss_mb"])
                 printf "| %s | %s | %.0f | %.0f | %.0f | %.0f | %s | %s | %s | %s | %d |\n", s, p, v["events_per_s"],
                     v["p50_us"], v["p99_us"], v["p999_us"], a50, a99, cpu, rss, v["errors"]

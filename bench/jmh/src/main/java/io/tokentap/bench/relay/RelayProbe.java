@@ -130,10 +130,9 @@ public final class RelayProbe {
             }).get();
             double window = (System.nanoTime() - w0) / 1e9;
             long[] cpu1 = cpuTicks(watch);
-            double cpuSeconds = 0;
-            for (int i = 0; i < watch.size(); i++) {
-                cpuSeconds += (cpu1[i] - cpu0[i]) / 100.0;
-            }
+            double userSeconds = (cpu1[0] - cpu0[0]) / 100.0;
+            double sysSeconds = (cpu1[1] - cpu0[1]) / 100.0;
+            double cpuSeconds = userSeconds + sysSeconds;
             long rssKb = 0;
             for (int pid : watch) {
                 rssKb += rssKb(pid);
@@ -148,8 +147,10 @@ public final class RelayProbe {
                     h.getValueAtPercentile(99) / 1e3, h.getValueAtPercentile(99.9) / 1e3, h.getMaxValue() / 1e3,
                     h.getMean() / 1e3);
             if (!watch.isEmpty()) {
-                System.out.printf("cpu_s=%.2f%ncpu_s_per_million_events=%.2f%nrss_mb=%.1f%n", cpuSeconds,
-                        counts[0] == 0 ? Double.NaN : cpuSeconds / (counts[0] / 1e6), rssKb / 1024.0);
+                double millions = counts[0] == 0 ? Double.NaN : counts[0] / 1e6;
+                System.out.printf("cpu_s=%.2f%ncpu_s_per_million_events=%.2f%ncpu_user_s_per_million_events=%.2f%n"
+                                + "cpu_sys_s_per_million_events=%.2f%nrss_mb=%.1f%n", cpuSeconds, cpuSeconds / millions,
+                        userSeconds / millions, sysSeconds / millions, rssKb / 1024.0);
             }
             System.out.flush();
             if (hold > 0) {
@@ -167,16 +168,18 @@ public final class RelayProbe {
         }
     }
 
+    /** User and system CPU ticks (1/100 s) used so far by all of {@code pids}: {user, system}. */
     static long[] cpuTicks(List<Integer> pids) {
-        long[] t = new long[pids.size()];
-        for (int i = 0; i < t.length; i++) {
+        long[] t = new long[2];
+        for (int pid : pids) {
             try {
-                String s = Files.readString(Path.of("/proc/" + pids.get(i) + "/stat"));
+                String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
                 String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
                 // Fields 14 and 15 of stat (utime, stime), counted from the state field (3).
-                t[i] = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                t[0] += Long.parseLong(f[11]);
+                t[1] += Long.parseLong(f[12]);
             } catch (Exception e) {
-                t[i] = 0;
+                // a process that is gone adds nothing
             }
         }
         return t;
