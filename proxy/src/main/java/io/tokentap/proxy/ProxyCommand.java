@@ -212,6 +212,9 @@ public final class ProxyCommand implements Callable<Integer> {
                     + " (metrics.nodeLimit; default 10).")
     String nodeLimit;
 
+    @CommandLine.Mixin
+    ProtectionOptions protectionOptions = new ProtectionOptions();
+
     /** The flags as overrides of dotted settings, each remembering its flag for error messages. */
     Map<String, ProxyConfig.Setting> overrides() {
         Map<String, ProxyConfig.Setting> o = new LinkedHashMap<>();
@@ -254,6 +257,7 @@ public final class ProxyCommand implements Callable<Integer> {
             o.put("metrics.nodes", new ProxyConfig.Setting(List.copyOf(nodes), "flag --nodes"));
         }
         put(o, "metrics.nodeLimit", nodeLimit, "--node-limit");
+        protectionOptions.addTo(o);
         return o;
     }
 
