@@ -87,22 +87,29 @@ final class AsciiFields {
      * the caller to fall back to the general encoder.
      */
     static byte[] errorBody(String message, String type, String code) {
-        if (!plain(message) || !plain(type) || (code != null && !plain(code))) {
-            return null;
-        }
         int len = PREFIX.length + message.length() + TYPE.length + type.length() + PARAM_CODE.length
                 + (code == null ? 4 : code.length() + 2) + 2;
         byte[] b = new byte[len];
         int n = put(b, 0, PREFIX);
-        n = put(b, n, message);
-        n = put(b, n, TYPE);
-        n = put(b, n, type);
-        n = put(b, n, PARAM_CODE);
+        // One pass copies and checks: a character outside printable ASCII, or one JSON would escape, stops it.
+        n = putPlain(b, n, message);
+        n = n < 0 ? n : put(b, n, TYPE);
+        n = n < 0 ? n : putPlain(b, n, type);
+        n = n < 0 ? n : put(b, n, PARAM_CODE);
+        if (n < 0) {
+            return null;
+        }
         if (code == null) {
-            n = put(b, n, "null");
+            b[n++] = 'n';
+            b[n++] = 'u';
+            b[n++] = 'l';
+            b[n++] = 'l';
         } else {
             b[n++] = '"';
-            n = put(b, n, code);
+            n = putPlain(b, n, code);
+            if (n < 0) {
+                return null;
+            }
             b[n++] = '"';
         }
         b[n++] = '}';
@@ -117,25 +124,19 @@ final class AsciiFields {
 
     private static byte[] ascii(String s) {
         byte[] b = new byte[s.length()];
-        put(b, 0, s);
+        putPlain(b, 0, s);
         return b;
     }
 
-    private static boolean plain(String s) {
+    /** Copies {@code s} if every character is printable ASCII and no quote or backslash; else returns -1. */
+    private static int putPlain(byte[] b, int at, String s) {
+        int bad = 0;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
-                return false;
-            }
+            bad |= (c < 0x20 || c > 0x7e || c == '"' || c == '\\') ? 1 : 0;
+            b[at + i] = (byte) c;
         }
-        return true;
-    }
-
-    private static int put(byte[] b, int at, String s) {
-        for (int i = 0; i < s.length(); i++) {
-            b[at + i] = (byte) s.charAt(i);
-        }
-        return at + s.length();
+        return bad == 0 ? at + s.length() : -1;
     }
 
     private static int put(byte[] b, int at, byte[] s) {
@@ -145,11 +146,12 @@ final class AsciiFields {
 
     /** Writes non-negative {@code v} at {@code at}; returns the end. */
     private static int append(byte[] b, int at, long v) {
-        byte[] digits = new byte[20];
-        int start = writeDigits(digits, digits.length, v);
-        int len = digits.length - start;
-        System.arraycopy(digits, start, b, at, len);
-        return at + len;
+        int digits = 1;
+        for (long x = v / 10; x != 0; x /= 10) {
+            digits++;
+        }
+        writeDigits(b, at + digits, v);
+        return at + digits;
     }
 
     /** Writes non-negative {@code v} so that it ends before {@code end}; returns where it starts. */

@@ -5,7 +5,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.VoidChannelPromise;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -62,16 +61,17 @@ public final class RejectionResponses {
      * the encoder, or by Netty if the write fails). With {@code keepAlive} false the connection closes once the
      * response is written; the relay passes false when the request body was not read to its end.
      *
-     * @return the write's future when the connection closes after it; with {@code keepAlive} a void promise, as
-     *         nothing waits for it (the encoder then writes its header and body buffers without combining their
-     *         promises; a failed write still releases the response and is not reported)
+     * @return the write's future when the connection closes after it; with {@code keepAlive} the channel's void
+     *         promise, as for every other answer the relay writes on a connection that stays open: nothing waits for
+     *         it, a failed write reaches {@code exceptionCaught}, and the HTTP encoder (which recognises that very
+     *         promise) writes the head and body buffers without combining their promises
      */
     public ChannelFuture write(ChannelHandlerContext ctx, Rejection rejection, String route, String model,
                                boolean keepAlive) {
         metrics.rejected(route, model, rejection.reason().label());
         FullHttpResponse response = toResponse(rejection, keepAlive);
         if (keepAlive) {
-            return ctx.writeAndFlush(response, new VoidChannelPromise(ctx.channel(), false));
+            return ctx.writeAndFlush(response, ctx.voidPromise());
         }
         return ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
