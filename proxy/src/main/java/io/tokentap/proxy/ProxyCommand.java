@@ -9,6 +9,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.util.concurrent.Future;
 import io.tokentap.net.Transports;
 import io.tokentap.proxy.admin.AdminServer;
 import io.tokentap.proxy.admin.ReadinessCheck;
@@ -26,6 +27,7 @@ import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +57,9 @@ import picocli.CommandLine.Option;
             "these flags; a flag wins over the file."
         })
 public final class ProxyCommand implements Callable<Integer> {
+
+    /** The most each shutdown step after the drain may take (see {@link ShutdownSequence}). */
+    static final Duration CLOSE_LIMIT = Duration.ofSeconds(3);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -207,6 +212,9 @@ public final class ProxyCommand implements Callable<Integer> {
                     + " (metrics.nodeLimit; default 10).")
     String nodeLimit;
 
+    @CommandLine.Mixin
+    ProtectionOptions protectionOptions = new ProtectionOptions();
+
     /** The flags as overrides of dotted settings, each remembering its flag for error messages. */
     Map<String, ProxyConfig.Setting> overrides() {
         Map<String, ProxyConfig.Setting> o = new LinkedHashMap<>();
@@ -249,6 +257,7 @@ public final class ProxyCommand implements Callable<Integer> {
             o.put("metrics.nodes", new ProxyConfig.Setting(List.copyOf(nodes), "flag --nodes"));
         }
         put(o, "metrics.nodeLimit", nodeLimit, "--node-limit");
+        protectionOptions.addTo(o);
         return o;
     }
 
@@ -309,23 +318,31 @@ public final class ProxyCommand implements Callable<Integer> {
                 ReadinessCheck.circuitNotOpen(() -> !protection.breaker().ready()),
                 ReadinessCheck.notDraining(server::draining));
         AdminServer adminServer = new AdminServer(config.admin(), adminGroup, registry, readiness);
-        Thread shutdown = new Thread(() -> {
-            try {
-                // SIGTERM: stop accepting, let streams in flight finish, then close.
-                server.drain(config.server().drainTimeout());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            server.close();
-            if (captureWriter != null) {
-                captureWriter.close(); // after the drain: the requests it let finish are recorded too
-            }
-            scraper.close();
-            adminServer.close();
-            boss.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).syncUninterruptibly();
-            workers.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).syncUninterruptibly();
-            adminGroup.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).syncUninterruptibly();
-        }, "tokentap-proxy-shutdown");
+        Duration grace = config.server().drainTimeout();
+        // SIGTERM: stop accepting, let streams in flight finish, then close. Every step is bounded (see
+        // ShutdownSequence): a step that hangs must not keep the process up, since System.exit waits for the hook.
+        ShutdownSequence sequence = new ShutdownSequence()
+                .step("drain", grace.plus(CLOSE_LIMIT), () -> server.drain(grace))
+                .step("relay", CLOSE_LIMIT, server::close)
+                // After the drain: the requests it let finish are recorded too.
+                .step("capture", CLOSE_LIMIT, () -> {
+                    if (captureWriter != null) {
+                        captureWriter.close();
+                    }
+                })
+                .step("scraper", CLOSE_LIMIT, scraper::close)
+                .step("admin", CLOSE_LIMIT, adminServer::close)
+                .step("event-loops", CLOSE_LIMIT, () -> {
+                    // All three at once; a loop whose quiet period never ends (tasks keep arriving) is left behind.
+                    List<Future<?>> terminated = List.of(
+                            boss.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS),
+                            workers.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS),
+                            adminGroup.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS));
+                    for (Future<?> f : terminated) {
+                        f.await();
+                    }
+                });
+        Thread shutdown = new Thread(sequence::run, "tokentap-proxy-shutdown");
         InetSocketAddress bound;
         InetSocketAddress adminBound;
         try {

@@ -12,6 +12,7 @@ import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.tokentap.net.Transports;
 import java.net.InetSocketAddress;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The admin HTTP server: {@code /metrics} (Prometheus text format, or OpenMetrics on request), {@code /healthz}
@@ -64,10 +65,11 @@ public final class AdminServer implements AutoCloseable {
         return (InetSocketAddress) channel.localAddress();
     }
 
+    /** Closes the listening socket, waiting at most 5 s for the admin loop to do it (it may be busy or stuck). */
     @Override
     public synchronized void close() {
         if (channel != null) {
-            channel.close().syncUninterruptibly();
+            channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
             channel = null;
         }
     }

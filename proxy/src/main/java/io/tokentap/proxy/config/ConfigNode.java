@@ -33,7 +33,7 @@ public final class ConfigNode {
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
     private static final Pattern BYTES = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB|KB|MB|GB|k|K|m|M)?");
-    private static final Pattern FIELD = Pattern.compile("^([A-Za-z][A-Za-z0-9]*)\\s*:");
+    private static final Pattern FIELD = Pattern.compile("^([A-Za-z][A-Za-z0-9]*(?:\\.[A-Za-z][A-Za-z0-9]*)*)\\s*:");
 
     /** A value and where it came from. */
     private record Entry(Object value, String origin) { }
@@ -188,14 +188,24 @@ public final class ConfigNode {
         } catch (IllegalArgumentException e) {
             String msg = String.valueOf(e.getMessage());
             Matcher m = FIELD.matcher(msg);
-            String origin = defaultOrigin;
-            if (m.find() && entries.containsKey(m.group(1))) {
-                origin = entries.get(m.group(1)).origin;
-            }
+            String origin = m.find() ? originOf(m.group(1)) : defaultOrigin;
             throw new ConfigException(origin + ": " + (path.isEmpty() ? msg : path + "." + msg), e);
         }
         rejectUnknown();
         return built;
+    }
+
+    /** Who set {@code field}, a key of this section or a dotted path into its sub-sections (e.g. a flag). */
+    private String originOf(String field) {
+        int dot = field.indexOf('.');
+        Entry e = entries.get(dot < 0 ? field : field.substring(0, dot));
+        if (e == null) {
+            return defaultOrigin;
+        }
+        if (dot >= 0 && e.value instanceof ConfigNode c) {
+            return c.originOf(field.substring(dot + 1));
+        }
+        return e.origin;
     }
 
     /** Fails on the first key that no getter asked for. */

@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -71,12 +72,16 @@ public final class JsonLinesRequestLog implements RequestLog, AutoCloseable {
         out.flush();
     }
 
-    /** Writes the queued lines and stops the writer. */
+    /**
+     * Writes the queued lines and stops the writer, waiting at most about 10 s: the output may be a pipe nobody
+     * reads, and then the writer and a full queue would wait for ever (the writer is a daemon thread and is left).
+     */
     @Override
     public void close() {
         try {
-            queue.put(STOP);
-            writer.join(5000);
+            if (queue.offer(STOP, 5, TimeUnit.SECONDS)) {
+                writer.join(5000);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -17,6 +17,9 @@ import io.tokentap.net.Transports;
 import io.tokentap.proxy.config.RelayConfig;
 import io.tokentap.proxy.config.UpstreamConfig;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -98,8 +101,32 @@ final class UpstreamPool implements AutoCloseable {
         pools.get(ch.eventLoop()).release(ch);
     }
 
+    /**
+     * Fails pending acquires and closes the idle connections, waiting at most {@code timeoutMillis} in all.
+     * {@link AbstractChannelPoolMap#close()} would wait without limit (and Netty closes idle channels on the
+     * global executor, awaiting each close), which a shutdown hook must not. The pools stay in the map, closed: a
+     * connection released later is closed by its pool instead of landing in a new one.
+     */
+    void close(long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        List<Future<Void>> closed = new ArrayList<>();
+        for (Map.Entry<EventLoop, FixedChannelPool> e : pools) {
+            closed.add(e.getValue().closeAsync());
+        }
+        for (Future<Void> f : closed) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !f.await(left, TimeUnit.NANOSECONDS)) {
+                return;
+            }
+        }
+    }
+
     @Override
     public void close() {
-        pools.close();
+        try {
+            close(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -9,12 +9,16 @@ import io.tokentap.core.stream.Outcome;
 import io.tokentap.core.stream.Usage;
 import io.tokentap.core.timeline.RequestTimeline;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-@Timeout(10)
+@Timeout(30)
 class JsonLinesRequestLogTest {
 
     @Test
@@ -77,5 +81,34 @@ class JsonLinesRequestLogTest {
             assertThat(log.dropped()).isBetween(90L, 96L);
             release.countDown();
         }
+    }
+
+    /** An output nobody reads (a stalled log pipe): the writer blocks, the queue fills, close must still return. */
+    @Test
+    void closeReturnsWhenTheOutputBlocksAndTheQueueIsFull() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        OutputStream stuck = new OutputStream() {
+            @Override
+            public void write(int b) {
+                while (true) {
+                    try {
+                        never.await();
+                    } catch (InterruptedException e) {
+                        // like a write to a full pipe: not interruptible
+                    }
+                }
+            }
+        };
+        RequestTimeline t = new RequestTimeline(0);
+        t.end(1, Outcome.CLIENT_CANCEL);
+        JsonLinesRequestLog log = new JsonLinesRequestLog(new PrintStream(stuck, true, StandardCharsets.UTF_8), 4);
+        for (int i = 0; i < 16; i++) {
+            log.finished("POST", "/v1/chat/completions", "m", "UNKNOWN", t, 0);
+        }
+        assertThat(log.dropped()).as("the queue is full").isPositive();
+        long start = System.nanoTime();
+        CompletableFuture<Void> closed = CompletableFuture.runAsync(log::close);
+        closed.get(15, TimeUnit.SECONDS);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(15_000);
     }
 }

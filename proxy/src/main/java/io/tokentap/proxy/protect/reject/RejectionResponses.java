@@ -1,7 +1,7 @@
 package io.tokentap.proxy.protect.reject;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -60,16 +60,20 @@ public final class RejectionResponses {
      * Counts the rejection and writes it. The response's buffer belongs to the pipeline from here on (released by
      * the encoder, or by Netty if the write fails). With {@code keepAlive} false the connection closes once the
      * response is written; the relay passes false when the request body was not read to its end.
+     *
+     * @return the write's future when the connection closes after it; with {@code keepAlive} the channel's void
+     *         promise, as for every other answer the relay writes on a connection that stays open: nothing waits for
+     *         it, a failed write reaches {@code exceptionCaught}, and the HTTP encoder (which recognises that very
+     *         promise) writes the head and body buffers without combining their promises
      */
     public ChannelFuture write(ChannelHandlerContext ctx, Rejection rejection, String route, String model,
                                boolean keepAlive) {
         metrics.rejected(route, model, rejection.reason().label());
-        FullHttpResponse response = toResponse(ctx.alloc(), rejection, keepAlive);
-        ChannelFuture f = ctx.writeAndFlush(response);
-        if (!keepAlive) {
-            f.addListener(ChannelFutureListener.CLOSE);
+        FullHttpResponse response = toResponse(rejection, keepAlive);
+        if (keepAlive) {
+            return ctx.writeAndFlush(response, ctx.voidPromise());
         }
-        return f;
+        return ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 
     /**
@@ -77,30 +81,35 @@ public final class RejectionResponses {
      * read-only: a flat array the encoder walks once, which costs a fraction of a hashed header map on the path a
      * storm of rejections takes.
      */
-    public static FullHttpResponse toResponse(ByteBufAllocator alloc, Rejection rejection, boolean keepAlive) {
-        byte[] json = body(rejection).getBytes(StandardCharsets.UTF_8);
-        ByteBuf content = alloc.buffer(json.length).writeBytes(json);
+    public static FullHttpResponse toResponse(Rejection rejection, boolean keepAlive) {
+        byte[] json = AsciiFields.errorBody(rejection.message(), rejection.type(), rejection.code());
+        if (json == null) {
+            json = body(rejection).getBytes(StandardCharsets.UTF_8);
+        }
+        // A heap array of our own: no pooled buffer to allocate and track, and the encoder copies it behind the head.
+        ByteBuf content = Unpooled.wrappedBuffer(json);
         long ms = rejection.retryAfterMillis();
         RateLimitStatus s = rejection.limits();
         CharSequence connection = keepAlive ? HttpHeaderValues.KEEP_ALIVE : HttpHeaderValues.CLOSE;
+        // Every value is an AsciiString, which the encoder copies in one go instead of a character at a time.
         CharSequence[] h = s == null
                 ? new CharSequence[] {
                     HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON,
-                    HttpHeaderNames.CONTENT_LENGTH, Integer.toString(json.length),
-                    HttpHeaderNames.RETRY_AFTER, Long.toString((ms + 999) / 1000),
-                    RETRY_AFTER_MS, Long.toString(ms),
+                    HttpHeaderNames.CONTENT_LENGTH, AsciiFields.number(json.length),
+                    HttpHeaderNames.RETRY_AFTER, AsciiFields.number((ms + 999) / 1000),
+                    RETRY_AFTER_MS, AsciiFields.number(ms),
                     HttpHeaderNames.CONNECTION, connection}
                 : new CharSequence[] {
                     HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON,
-                    HttpHeaderNames.CONTENT_LENGTH, Integer.toString(json.length),
-                    HttpHeaderNames.RETRY_AFTER, Long.toString((ms + 999) / 1000),
-                    RETRY_AFTER_MS, Long.toString(ms),
-                    LIMIT_REQUESTS, Long.toString(s.limitRequests()),
-                    REMAINING_REQUESTS, Long.toString(s.remainingRequests()),
-                    RESET_REQUESTS, goDuration(s.resetRequestsNanos()),
-                    LIMIT_TOKENS, Long.toString(s.limitTokens()),
-                    REMAINING_TOKENS, Long.toString(s.remainingTokens()),
-                    RESET_TOKENS, goDuration(s.resetTokensNanos()),
+                    HttpHeaderNames.CONTENT_LENGTH, AsciiFields.number(json.length),
+                    HttpHeaderNames.RETRY_AFTER, AsciiFields.number((ms + 999) / 1000),
+                    RETRY_AFTER_MS, AsciiFields.number(ms),
+                    LIMIT_REQUESTS, AsciiFields.number(s.limitRequests()),
+                    REMAINING_REQUESTS, AsciiFields.number(s.remainingRequests()),
+                    RESET_REQUESTS, AsciiFields.goDuration(s.resetRequestsNanos()),
+                    LIMIT_TOKENS, AsciiFields.number(s.limitTokens()),
+                    REMAINING_TOKENS, AsciiFields.number(s.remainingTokens()),
+                    RESET_TOKENS, AsciiFields.goDuration(s.resetTokensNanos()),
                     HttpHeaderNames.CONNECTION, connection};
         // Every name and value above is built here from numbers and constants: validating them again is waste.
         return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(rejection.status()),
@@ -138,34 +147,7 @@ public final class RejectionResponses {
      * {@code 1s}, {@code 1.5s}, {@code 6m0s}, {@code 1h0m0s}; rounded up to the millisecond.
      */
     public static String goDuration(long nanos) {
-        long ms = (Math.max(0, nanos) + 999_999) / 1_000_000;
-        if (ms == 0) {
-            return "0s";
-        }
-        if (ms < 1000) {
-            return ms + "ms";
-        }
-        StringBuilder b = new StringBuilder(16);
-        long hours = ms / 3_600_000;
-        long minutes = ms / 60_000 % 60;
-        long rest = ms % 60_000;
-        if (hours > 0) {
-            b.append(hours).append('h');
-        }
-        if (hours > 0 || minutes > 0) {
-            b.append(minutes).append('m');
-        }
-        b.append(rest / 1000);
-        long frac = rest % 1000;
-        if (frac != 0) {
-            String f = Long.toString(1000 + frac).substring(1);
-            int end = f.length();
-            while (f.charAt(end - 1) == '0') {
-                end--;
-            }
-            b.append('.').append(f, 0, end);
-        }
-        return b.append('s').toString();
+        return AsciiFields.goDuration(nanos).toString();
     }
 
     private static void quote(StringBuilder b, String s) {
