@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -60,6 +61,8 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
     /** Request parts that cannot be relayed yet: the upstream is being acquired, or a pipelined request waits. */
     private final ArrayDeque<HttpObject> inbox = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
+    /** The HTTP codec's context: a chunk framed here is written from it, past the codec's encoder. */
+    private ChannelHandlerContext codecCtx;
     private Exchange exchange;
     private boolean inDrainLoop;
     private boolean requestBodyPaused;
@@ -74,6 +77,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.codecCtx = ctx.pipeline().context(HttpServerCodec.class);
     }
 
     // ---- request path: client -> upstream ------------------------------------------------------------------
@@ -329,6 +333,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         ex.upstreamReusable = HttpUtil.isKeepAlive(r);
         boolean bodyless = "HEAD".equals(ex.method) || code == 204 || code == 304;
         ex.clientKeepAlive = RelayHeaders.toClient(r, ex.clientVersion, ex.clientKeepAlive, bodyless);
+        ex.chunkedToClient = !bodyless && codecCtx != null && HttpUtil.isTransferEncodingChunked(r);
         ctx.writeAndFlush(r, ctx.voidPromise());
     }
 
@@ -347,7 +352,20 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         // the bytes are on their way: measuring never delays the stream.
         ByteBuf view = ex.tapping() && n > 0 ? body.retainedSlice() : null;
         // The client gets the stream it asked for: the usage the proxy asked for is the tap's alone.
-        ctx.writeAndFlush(ex.usageFilter == null ? c : ex.usageFilter.filter(c, last), ctx.voidPromise());
+        HttpContent out = ex.usageFilter == null ? c : ex.usageFilter.filter(c, last);
+        if (ex.chunkedToClient && !last && out.content().isReadable()) {
+            // A streamed read goes out as one framed buffer, past the encoder (its state does not change within a
+            // chunked body); the body's end still goes through the encoder.
+            ByteBuf framed;
+            try {
+                framed = ChunkFraming.frame(ctx.alloc(), out.content());
+            } finally {
+                out.release();
+            }
+            codecCtx.writeAndFlush(framed, ctx.voidPromise());
+        } else {
+            ctx.writeAndFlush(out, ctx.voidPromise());
+        }
         if (view != null) {
             try {
                 ex.tap(view, nanos);

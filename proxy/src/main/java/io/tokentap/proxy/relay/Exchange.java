@@ -41,6 +41,8 @@ final class Exchange implements RequestTimeline.IntervalListener {
     boolean upstreamReusable;
     /** A 1xx response's empty end marker is not the end of the exchange. */
     boolean swallowNextLast;
+    /** The response head went to the client with {@code Transfer-Encoding: chunked}. */
+    boolean chunkedToClient;
     long bytesOut;
 
     // Protection (all unused when the proxy runs unprotected).
