@@ -12,9 +12,10 @@ build_jars() {
     fi
 }
 
-# nginx, HAProxy and Python's aiohttp from Debian's packages, when missing.
+# nginx, HAProxy, Python's aiohttp and a C compiler (the timer probe) from Debian's packages, when missing.
 install_tools() {
     local missing=()
+    command -v cc >/dev/null || missing+=(gcc)
     command -v nginx >/dev/null || missing+=(nginx)
     command -v haproxy >/dev/null || missing+=(haproxy)
     /usr/bin/python3 -c 'import aiohttp' 2>/dev/null || missing+=(python3-aiohttp)

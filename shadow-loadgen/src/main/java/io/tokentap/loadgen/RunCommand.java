@@ -5,6 +5,7 @@ import io.tokentap.loadgen.config.ConfigException;
 import io.tokentap.loadgen.plan.Plan;
 import io.tokentap.loadgen.plan.PlanParser;
 import io.tokentap.loadgen.plan.StageSpec;
+import io.tokentap.loadgen.report.ReportWriter;
 import io.tokentap.loadgen.schedule.ArrivalProcess;
 import io.tokentap.loadgen.workload.CacheBusting;
 import io.tokentap.loadgen.workload.TokenText;
@@ -69,6 +70,12 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--gamma-shape", defaultValue = "1.0", paramLabel = "K", description = "With --arrival gamma: the shape (CV = 1/sqrt(K)).")
     double gammaShape;
 
+    @Option(names = "--warmup", converter = DurationConverter.class, paramLabel = "D",
+            description = "With --concurrency or --rate: load at the stage's level for D first; the warm-up's requests"
+                    + " are sent but left out of the results, and the stage is measured for --duration after it"
+                    + " (default: no warm-up).")
+    Duration warmup;
+
     @Option(names = "--cache-bust", description = "A unique prefix on every prompt, so prefix caching cannot help.")
     boolean cacheBust;
 
@@ -96,10 +103,19 @@ public final class RunCommand implements Callable<Integer> {
             err.flush();
             return 2;
         }
-        return LoadLauncher.launch(plan, w, options, 1, mapper, out, err);
+        if (warmup == null) {
+            return LoadLauncher.launch(plan, w, options, 1, mapper, out, err);
+        }
+        return LoadLauncher.launch(plan, w, options, 1, mapper, out, err,
+                (run, target) -> run.warmup(warmup, warmup, 0).run(target), ReportWriter.defaults(), false);
     }
 
     private Plan plan() throws java.io.IOException {
+        if (warmup != null && (load.plan != null || warmup.isNegative() || warmup.isZero())) {
+            throw new IllegalArgumentException(load.plan != null
+                    ? "--warmup applies to a single stage (--concurrency or --rate), not to --plan"
+                    : "--warmup " + io.tokentap.loadgen.config.Durations.format(warmup) + " (expected: > 0)");
+        }
         Plan p;
         if (load.plan != null) {
             p = new PlanParser().parse(load.plan);
@@ -116,8 +132,10 @@ public final class RunCommand implements Callable<Integer> {
                         io.tokentap.loadgen.plan.LoadModel.OPEN, io.tokentap.loadgen.schedule.LoadProfile.constant(load.rate, d),
                         arrival, gammaShape, 1);
             }
-            // The running requests get up to 30 s after the stage to finish; then the run's hard limit cuts them.
-            p = new Plan("single stage", List.of(stage), d.plusSeconds(30), PlanParser.DEFAULT_MAX_REQUESTS, options.seed,
+            // The running requests get up to 30 s after the stage (and its warm-up) to finish; then the run's hard
+            // limit cuts them.
+            Duration limit = d.plusSeconds(30).plus(warmup != null ? warmup : Duration.ZERO);
+            p = new Plan("single stage", List.of(stage), limit, PlanParser.DEFAULT_MAX_REQUESTS, options.seed,
                     io.tokentap.core.timeline.Slo.NONE, io.tokentap.loadgen.plan.ClientSpec.DEFAULT, null, null);
         }
         long requests = options.requests != null ? options.requests : p.maxRequests();

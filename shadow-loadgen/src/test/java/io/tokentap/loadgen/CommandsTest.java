@@ -72,6 +72,33 @@ class CommandsTest {
     }
 
     @Test
+    void aWarmUpIsSentButLeftOutOfTheResults() throws Exception {
+        Path outDir = dir.resolve("warm");
+        int code = run(new RunCommand(), "--target", upstream.url(), "--out", outDir.toString(), "--rate", "40",
+                "--arrival", "constant", "--warmup", "1s", "--duration", "1s", "--workload", workload(8).toString());
+        assertThat(code).as(err.toString()).isZero();
+        RunResult r = new ResultsJson(MAPPER).read(outDir.resolve("results.json"));
+        // 40 requests in the warm-up second (a few more: it ends on a request's end past 1 s), 40 in the measured
+        // second; the results hold the measured ones only.
+        assertThat(upstream.requests.get()).isBetween(79, 90);
+        assertThat(r.stages()).hasSize(1);
+        assertThat(r.stages().get(0).requests()).isBetween(39L, 41L);
+        assertThat(r.partial()).isFalse();
+        assertThat(err.toString()).contains("after a warm-up of 1s");
+    }
+
+    @Test
+    void aWarmUpNeedsASingleStage() throws Exception {
+        Path plan = dir.resolve("p.yaml");
+        Files.writeString(plan, "stages: [{type: sustained, concurrency: 2, hold: 500ms}]\n");
+        int code = run(new RunCommand(), "--target", upstream.url(), "--out", dir.toString(), "--plan", plan.toString(),
+                "--warmup", "1s");
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("--warmup applies to a single stage");
+        assertThat(upstream.requests.get()).isZero();
+    }
+
+    @Test
     void runPlanStagesEachGetResults() throws Exception {
         Path plan = dir.resolve("p.yaml");
         Files.writeString(plan, """
