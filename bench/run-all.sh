@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole benchmark suite in one go on this machine: JMH micro-benchmarks, relay overhead against nginx and
-# HAProxy, measurement accuracy, load-generator capacity against a Python aiohttp client, memory under slow clients.
+# HAProxy, measurement accuracy, load-generator capacity against a Python aiohttp client, the CPU of a rejected
+# request against nginx's, memory under slow clients.
 # Replaces the results block of docs/benchmarks.md (between its two markers) with this run's figures and the
 # machine's details; raw outputs stay in bench/out/.
 #   bench/run-all.sh [--quick]     (--quick: 10-12 minutes on a shared 2-core machine; full: about 30)
@@ -26,6 +27,7 @@ bench/jmh/run.sh "${mode[@]}" "$out" >"$out/10-jmh.md"
 bench/relay/run.sh "${mode[@]}" "$out" >"$out/20-relay.md"
 bench/accuracy/run.sh "${mode[@]}" "$out" >"$out/30-accuracy.md"
 bench/loadgen/run.sh "${mode[@]}" "$out" >"$out/40-loadgen.md"
+bench/reject/run.sh "${mode[@]}" "$out" >"$out/45-reject.md"
 bench/memory/slow-clients.sh "${mode[@]}" "$out" >"$out/50-memory.md"
 echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); the suite took $(( $(date +%s) - t0 )) s." >"$out/90-end.md"
 

@@ -43,6 +43,11 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
     private final NodeLabels nodes;
     private final ConcurrentHashMap<RouteModel, RouteMeters> byRouteModel = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, ModelMeters> byModel = new ConcurrentHashMap<>();
+    /**
+     * The rejection counters by their labels: a storm of rejections finds its counter with one hash lookup instead of
+     * building tags and an id and asking the registry, each time.
+     */
+    private final ConcurrentHashMap<RejectionKey, Counter> rejections = new ConcurrentHashMap<>();
 
     public MicrometerProxyMetrics(MeterRegistry registry, MetricsConfig config, LongSupplier nanoTime) {
         this.registry = Objects.requireNonNull(registry, "registry");
@@ -147,10 +152,19 @@ public final class MicrometerProxyMetrics implements ProxyMetrics {
      */
     @Override
     public void rejected(String route, String model, String reason) {
-        String r = REASONS.getOrDefault(reason, "other");
-        TokentapMeters.REJECTIONS.counter()
-                .tags("model", models.label(model), "route", RouteNormalizer.normalize(route), "reason", r)
-                .register(registry).increment();
+        RejectionKey key = new RejectionKey(models.label(model), RouteNormalizer.normalize(route),
+                REASONS.getOrDefault(reason, "other"));
+        Counter c = rejections.get(key);
+        if (c == null) {
+            // Every label is bounded (models, normalised routes, reasons), and so is this map.
+            c = rejections.computeIfAbsent(key, k -> TokentapMeters.REJECTIONS.counter()
+                    .tags("model", k.model(), "route", k.route(), "reason", k.reason()).register(registry));
+        }
+        c.increment();
+    }
+
+    /** The labels of one rejection counter. */
+    private record RejectionKey(String model, String route, String reason) {
     }
 
     @Override

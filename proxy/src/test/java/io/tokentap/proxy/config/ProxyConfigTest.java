@@ -24,6 +24,7 @@ class ProxyConfigTest {
                 server:
                   listen: 127.0.0.1:9090
                   maxHeaderBytes: 32KiB
+                  eventLoops: 3
                 upstream:
                   url: http://10.0.0.5:8000/base/
                   maxConnections: 64
@@ -38,6 +39,7 @@ class ProxyConfigTest {
                 """);
         assertThat(c.server().listen()).isEqualTo(new HostPort("127.0.0.1", 9090));
         assertThat(c.server().maxHeaderBytes()).isEqualTo(32 * 1024);
+        assertThat(c.server().eventLoopCount()).isEqualTo(3);
         assertThat(c.upstream().host()).isEqualTo("10.0.0.5");
         assertThat(c.upstream().port()).isEqualTo(8000);
         assertThat(c.upstream().pathPrefix()).isEqualTo("/base");
@@ -88,6 +90,8 @@ class ProxyConfigTest {
                 .hasMessageContaining("proxy.yaml line 3: upstream.connectTimeout: 'soon' (expected: a duration");
         assertThatThrownBy(() -> parse("upstream:\n  url: https://api.example.test\n"))
                 .hasMessageContaining("proxy.yaml line 2: upstream.url: https://api.example.test (expected: an http://");
+        assertThatThrownBy(() -> parse("server:\n  eventLoops: -1\nupstream:\n  url: http://h:1\n"))
+                .hasMessage("proxy.yaml line 2: server.eventLoops: -1 (expected: 0 for one per processor, or 1 to 1024)");
         assertThatThrownBy(() -> parse("server:\n  listen: localhost\nupstream:\n  url: http://h:1\n"))
                 .hasMessageContaining("proxy.yaml line 2: server.listen: 'localhost' (expected: HOST:PORT");
     }

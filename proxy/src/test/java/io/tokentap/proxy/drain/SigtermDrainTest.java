@@ -56,7 +56,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(120)
 class SigtermDrainTest {
 
-    private static final Pattern LISTEN = Pattern.compile("listening on [^:]+:(\\d+)");
+    /** The start-up line, which also says how many event loops the flag asked for. */
+    private static final Pattern LISTEN = Pattern.compile("listening on [^:]+:(\\d+), relaying to .* \\((epoll|nio), 1 event loops\\)");
     private static final Pattern ADMIN = Pattern.compile("admin on [^:]+:(\\d+)");
     private static final int EVENTS = 20;
     private static final long GAP_MILLIS = 100;
@@ -116,7 +117,7 @@ class SigtermDrainTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process proxy = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                 ProxyProcessMain.class.getName(), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
-                "--upstream", "http://127.0.0.1:" + upPort, "--drain-timeout", drainTimeout)
+                "--upstream", "http://127.0.0.1:" + upPort, "--drain-timeout", drainTimeout, "--event-loops", "1")
                 .redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(proxy.getInputStream(),
                 StandardCharsets.UTF_8));

@@ -169,7 +169,7 @@ public final class RelayProbe {
     }
 
     /** User and system CPU ticks (1/100 s) used so far by all of {@code pids}: {user, system}. */
-    static long[] cpuTicks(List<Integer> pids) {
+    public static long[] cpuTicks(List<Integer> pids) {
         long[] t = new long[2];
         for (int pid : pids) {
             try {

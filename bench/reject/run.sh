@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# What one rejected request costs the server that answers it (issue 5's goal: at most 20 µs of proxy CPU), side by
+# side with nginx answering `return 429` from one worker. tokentap runs as `tokentap proxy` with a per-tenant limit
+# of 1 request per minute, so that every request of the storm after the first is answered 429 by the rate limiter
+# (the upstream is never reached). The client (io.tokentap.bench.reject.RejectionStorm) sends keep-alive requests
+# over real sockets and reads the server's whole-process CPU (user + system, every thread: event loops, GC, JIT)
+# from /proc before and after each storm. Before the first shape, a warm-up storm of twice the measured count: the
+# proxy's JIT compiles its hot code and its heap grows to its working size (a heap still growing costs a page fault
+# for every fresh 4 KB page it touches), so the rounds measure the steady state a long-running sidecar is in; the
+# later shapes get a short warm-up of their own (new connections), as nginx does.
+# Three shapes: one request per write over 4 and over 64 connections, and 16 pipelined requests per write.
+#   bench/reject/run.sh [--quick] [OUT]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source bench/lib/common.sh
+quick=0; [[ "${1:-}" == --quick ]] && { quick=1; shift; }
+out="${1:-bench/out}"; mkdir -p "$out"
+if ((quick)); then requests=100000; else requests=300000; fi
+build_jars; install_tools; raise_nofile
+trap stop_all EXIT
+work=$(mktemp -d); trap 'stop_all; rm -rf "$work"' EXIT
+
+start_bg "$out/reject-tokentap.log" java -Xmx512m -jar "$TOKENTAP_JAR" proxy --listen 127.0.0.1:19301 \
+    --upstream http://127.0.0.1:9 --admin 127.0.0.1:19302 --per-tenant-limits --requests-per-minute 1 --no-scrape
+tokentap=$LAST_PID
+mkdir -p "$work/logs"
+cat >"$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $work/body; proxy_temp_path $work/proxy;
+    fastcgi_temp_path $work/fastcgi; uwsgi_temp_path $work/uwsgi; scgi_temp_path $work/scgi;
+    keepalive_requests 100000000;
+    server {
+        listen 127.0.0.1:19303;
+        location / {
+            default_type application/json;
+            add_header Retry-After 60 always;
+            return 429 '{"error":{"message":"Rate limit reached for requests","type":"requests","param":null,"code":"rate_limit_exceeded"}}';
+        }
+    }
+}
+CONF
+start_bg "$out/reject-nginx.log" nginx -c "$work/nginx.conf" -p "$work" -g 'daemon off;'
+nginx_master=$LAST_PID
+wait_port 19301; wait_port 19303
+
+storm() { # storm NAME PORT PIDS CONNECTIONS PIPELINE WARMUP
+    java -cp "$BENCH_JAR" io.tokentap.bench.reject.RejectionStorm --port "$2" --watch "$3" --requests "$requests" \
+        --connections "$4" --pipeline "$5" --warmup-requests "$6" >"$out/reject-$1-$4x$5.txt" 2>&1 \
+        || echo "storm $1 $4x$5 failed" >&2
+}
+shapes=("4 1" "64 1" "4 16")
+warm=$((2 * requests))
+for s in "${shapes[@]}"; do
+    set -- $s
+    storm tokentap 19301 "$tokentap" "$1" "$2" "$warm"
+    storm nginx 19303 "$(with_children "$nginx_master")" "$1" "$2" $((requests / 5))
+    warm=$((requests / 5))
+done
+rejections=$(curl -s http://127.0.0.1:19302/metrics | awk '/^tokentap_rejections_total\{/ {s += $2} END {printf "%.0f", s}')
+
+echo "### Rejected-request cost"
+echo
+echo "Whole-process CPU per request answered 429 (user + system, from /proc), median of 3 storms of $requests requests"
+echo "(range), after a warm-up storm of $((2 * requests)) before the first shape and of $((requests / 5)) before each other one; tokentap \`proxy\` (-Xmx512m) rejecting by its per-tenant"
+echo "rate limit, nginx \`return 429\` from one worker; the same client and requests."
+echo
+echo "| client writes | tokentap µs | tokentap user / sys µs | nginx µs | nginx user / sys µs | tokentap / nginx |"
+echo "|---|---|---|---|---|---|"
+for s in "${shapes[@]}"; do
+    set -- $s
+    t="$out/reject-tokentap-$1x$2.txt"; n="$out/reject-nginx-$1x$2.txt"
+    # The user / system split of the median round.
+    split() { awk -v m="$(kv "$1" cpu_us_median)" '/^round=/ {for (i = 1; i <= NF; i++) {split($i, kv, "="); f[kv[1]] = kv[2]}
+        if (f["cpu_us"] == m) {printf "%s / %s", f["cpu_user_us"], f["cpu_sys_us"]; exit}}' "$1"; }
+    label="1 request per write, $1 connections"; (($2 > 1)) && label="$2 pipelined requests per write, $1 connections"
+    echo "| $label | $(kv "$t" cpu_us_median) ($(kv "$t" cpu_us_min)-$(kv "$t" cpu_us_max)) | $(split "$t") |" \
+         "$(kv "$n" cpu_us_median) ($(kv "$n" cpu_us_min)-$(kv "$n" cpu_us_max)) | $(split "$n") |" \
+         "$(awk -v a="$(kv "$t" cpu_us_median)" -v b="$(kv "$n" cpu_us_median)" 'BEGIN {printf "%.2f", a / b}') |"
+done
+echo
+not429=$(cat "$out"/reject-tokentap-*.txt | awk -F= '$1 == "not_429" {s += $2} END {print s + 0}')
+echo "- shapes where every measured response was a 429 (but for the one request a minute the limit lets through):"\
+     "tokentap $(cat "$out"/reject-tokentap-*.txt | grep -c '^rejected_ok=true') of 3, nginx"\
+     "$(cat "$out"/reject-nginx-*.txt | grep -c '^rejected_ok=true') of 3; tokentap let $not429 measured requests through"\
+     "and counted $rejections rejections (reason \`rate\`) in \`tokentap_rejections_total\`."
