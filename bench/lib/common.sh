@@ -25,6 +25,15 @@ install_tools() {
     fi
 }
 
+# The C timer probe (bench/lib/timer_floor.c), compiled into DIR once; prints the binary's path. Run beside a
+# measurement for its window, it tells how late this machine wakes a process that sleeps to a deadline, under the
+# same load: the floor of any latency figure taken at that time.
+timer_probe() { # timer_probe DIR
+    local bin="$1/timer_floor"
+    [[ -x $bin ]] || cc -O2 -o "$bin" bench/lib/timer_floor.c
+    echo "$bin"
+}
+
 # Open files: 10,000 streams need 10,000 sockets in the client and 20,000 in a proxy (both sides).
 raise_nofile() {
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

@@ -6,7 +6,7 @@
 #   2. 10,000 concurrent streams: 16-event streams, the upstream paced at 2 events/s per stream; heap after a full GC and RSS of the
 #      load generator (-Xmx512m) while all 10,000 are open.
 #   3. open-model schedule lag at 1,000 requests/s (constant arrivals, 16-event responses), measured after a
-#      warm-up, beside a C program that sleeps to a deadline every millisecond (timer_floor.c): its lateness is the
+#      warm-up, beside a C program that sleeps to a deadline every millisecond (bench/lib/timer_floor.c): its lateness is the
 #      floor any client's schedule lag has on this machine under the same load.
 # Writes a markdown section to stdout and the raw files to OUT.
 #   bench/loadgen/run.sh [--quick] [OUT]
@@ -59,12 +59,12 @@ printf 'heap_after_gc_mb=%s\nrss_mb=%s\nupstream_streams_open=%s\n' "$lg_heap" "
 # 3. Schedule lag at 1,000 requests/s, after a warm-up that the results leave out (the JVM compiling its hot code,
 # the connections being opened). The timer probe runs through the measured window, a second in from each end.
 upstream 0 16
-cc -O2 -o "$out/timer_floor" bench/loadgen/timer_floor.c
+timer=$(timer_probe "$out")
 "${loadgen[@]}" --rate 1000 --arrival constant --warmup "${warm}s" --duration "${seconds}s" \
     --workload bench/loadgen/fixed-16.yaml --out "$out/lg-rate" >"$out/lg-rate.log" 2>&1 &
 lg=$!; BENCH_PIDS+=($lg)
 sleep $((warm + 2))
-"$out/timer_floor" $(((seconds - 3) * 1000)) >"$out/timer-floor.txt"
+"$timer" $(((seconds - 3) * 1000)) >"$out/timer-floor.txt"
 wait $lg || true
 python3 bench/loadgen/summary.py "$out/lg-rate/results.json" >"$out/lg-rate.txt"
 cat "$out/timer-floor.txt" >>"$out/lg-rate.txt"

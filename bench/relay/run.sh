@@ -17,6 +17,7 @@ levels="${RELAY_LEVELS:-100:20 1000:20 9900:2}"
 events_per_request=50
 
 build_jars; install_tools; raise_nofile
+timer=$(timer_probe "$out")
 work=$(mktemp -d); trap 'stop_all; rm -rf "$work"' EXIT
 
 start_bg "$out/upstream.log" java -Xmx1g -cp "$BENCH_JAR" io.tokentap.bench.relay.FastUpstream --port 19100 --rate 20
@@ -119,7 +120,12 @@ for level in $levels; do
             echo "rss_mb_at_hold=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' /proc/$tokentap/status)" \
                 >>"$out/relay-$streams-$path.txt.extra"
         fi
+        # The machine's wake-up lateness through the measured window (a second short of each end).
+        (sleep $((warmup + 1)); "$timer" $(((duration - 2) * 1000)) >"$out/relay-$streams-$path.timer") &
+        tp=$!
         wait $probe || echo "probe failed: $path at $streams streams (see $out/relay-$streams-$path.err)" >&2
+        wait $tp || true
+        cat "$out/relay-$streams-$path.timer" >>"$out/relay-$streams-$path.txt" 2>/dev/null || true
         if [[ -f "$out/relay-$streams-$path.txt.extra" ]]; then
             cat "$out/relay-$streams-$path.txt.extra" >>"$out/relay-$streams-$path.txt"
             rm -f "$out/relay-$streams-$path.txt.extra"
@@ -133,10 +139,12 @@ echo "### Relay overhead"
 echo
 echo "Events per stream per second: $(for l in $levels; do echo -n "${l%%:*} streams → ${l##*:}/s; "; done)"
 echo "$events_per_request events per request (then the next request on the same connection); warm-up ${warmup} s,"
-echo "measured ${duration} s per path, paths run one after the other at each level."
+echo "measured ${duration} s per path, paths run one after the other at each level. \"timer late p99\": how late a C"
+echo "program sleeping to a deadline every millisecond (bench/lib/timer_floor.c) woke, p99, in the same window: the"
+echo "machine's own scheduling floor under that load, which no proxy's added latency can go below."
 echo
-echo "| streams | path | events/s | p50 µs | p99 µs | p99.9 µs | added p50 µs | added p99 µs | CPU s / M events (user + sys) | RSS MB | errors |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| streams | path | events/s | p50 µs | p99 µs | p99.9 µs | added p50 µs | added p99 µs | CPU s / M events (user + sys) | RSS MB | errors | timer late p99 µs |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for level in $levels; do
     streams=${level%%:*}
     d="$out/relay-$streams-direct.txt"
@@ -152,8 +160,9 @@ for level in $levels; do
                     v["cpu_sys_s_per_million_events"])
                 cpu = p == "direct" ? "(upstream " cpus ")" : cpus
                 rss = p == "direct" ? "—" : sprintf("%.0f", v["rss_mb"])
-                printf "| %s | %s | %.0f | %.0f | %.0f | %.0f | %s | %s | %s | %s | %d |\n", s, p, v["events_per_s"],
-                    v["p50_us"], v["p99_us"], v["p999_us"], a50, a99, cpu, rss, v["errors"]
+                timer = "timer_late_p99_ms" in v ? sprintf("%.0f", v["timer_late_p99_ms"] * 1000) : "—"
+                printf "| %s | %s | %.0f | %.0f | %.0f | %.0f | %s | %s | %s | %s | %d | %s |\n", s, p, v["events_per_s"],
+                    v["p50_us"], v["p99_us"], v["p999_us"], a50, a99, cpu, rss, v["errors"], timer
             }' "$f"
     done
 done

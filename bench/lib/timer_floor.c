@@ -1,8 +1,9 @@
 /*
  * The machine's own timer lateness: sleeps to an absolute deadline every millisecond (clock_nanosleep,
- * TIMER_ABSTIME) for N wake-ups and prints how late each wake-up was, as key=value lines in milliseconds. Run beside
- * the load generator's open-model stage, it shows the floor any client's schedule lag has on this machine under the
- * same load: a process that is not given a core on time is late whatever its code does.
+ * TIMER_ABSTIME) for N wake-ups and prints how late the wake-ups were, as key=value lines in milliseconds. Run beside
+ * a measurement (the load generator's schedule lag, the relay's added latency, the timing tap's accuracy), it shows
+ * the floor such a figure has on this machine under the same load: a process that is not given a core on time is
+ * late whatever its code does.
  *   cc -O2 -o timer_floor timer_floor.c && ./timer_floor 10000
  */
 #include <stdio.h>
