@@ -4,10 +4,10 @@
 # of 1 request per minute, so that every request of the storm after the first is answered 429 by the rate limiter
 # (the upstream is never reached). The client (io.tokentap.bench.reject.RejectionStorm) sends keep-alive requests
 # over real sockets and reads the server's whole-process CPU (user + system, every thread: event loops, GC, JIT)
-# from /proc before and after each storm. Before the first shape, a warm-up storm of twice the measured count: the
-# proxy's JIT compiles its hot code and its heap grows to its working size (a heap still growing costs a page fault
-# for every fresh 4 KB page it touches), so the rounds measure the steady state a long-running sidecar is in; the
-# later shapes get a short warm-up of their own (new connections), as nginx does.
+# from /proc before and after each storm. Before the first shape, a warm-up storm of four times the measured count
+# (at least 300,000): the proxy's JIT compiles its hot code and its heap grows to its working size (a heap still
+# growing costs a page fault for every fresh 4 KB page it touches), so the rounds measure the steady state a
+# long-running sidecar is in; the later shapes get a short warm-up of their own (new connections), as nginx does.
 # Three shapes: one request per write over 4 and over 64 connections, and 16 pipelined requests per write.
 #   bench/reject/run.sh [--quick] [OUT]
 set -euo pipefail
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 source bench/lib/common.sh
 quick=0; [[ "${1:-}" == --quick ]] && { quick=1; shift; }
 out="${1:-bench/out}"; mkdir -p "$out"
-if ((quick)); then requests=100000; else requests=300000; fi
+if ((quick)); then requests=60000; else requests=300000; fi
 build_jars; install_tools; raise_nofile
 trap stop_all EXIT
 work=$(mktemp -d); trap 'stop_all; rm -rf "$work"' EXIT
@@ -54,7 +54,7 @@ storm() { # storm NAME PORT PIDS CONNECTIONS PIPELINE WARMUP
         || echo "storm $1 $4x$5 failed" >&2
 }
 shapes=("4 1" "64 1" "4 16")
-warm=$((2 * requests))
+warm=$((4 * requests > 300000 ? 4 * requests : 300000))
 for s in "${shapes[@]}"; do
     set -- $s
     storm tokentap 19301 "$tokentap" "$1" "$2" "$warm"
@@ -66,7 +66,7 @@ rejections=$(curl -s http://127.0.0.1:19302/metrics | awk '/^tokentap_rejections
 echo "### Rejected-request cost"
 echo
 echo "Whole-process CPU per request answered 429 (user + system, from /proc), median of 3 storms of $requests requests"
-echo "(range), after a warm-up storm of $((2 * requests)) before the first shape and of $((requests / 5)) before each other one; tokentap \`proxy\` (-Xmx512m) rejecting by its per-tenant"
+echo "(range), after a warm-up storm of $((4 * requests > 300000 ? 4 * requests : 300000)) before the first shape and of $((requests / 5)) before each other one; tokentap \`proxy\` (-Xmx512m) rejecting by its per-tenant"
 echo "rate limit, nginx \`return 429\` from one worker; the same client and requests."
 echo
 echo "| client writes | tokentap µs | tokentap user / sys µs | nginx µs | nginx user / sys µs | tokentap / nginx |"

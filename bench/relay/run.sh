@@ -82,10 +82,12 @@ sleep 1
 declare -A port=([direct]=19100 [tokentap]=19101 [nginx]=19103 [haproxy]=19104)
 paths="direct tokentap nginx haproxy"
 # Warm-up, not measured: the JVMs (upstream, tokentap) compile their hot paths in the first tens of seconds, and a
-# sidecar runs for hours. Each path carries 500 streams at 20 events/s first: the JVMs until their JIT has settled
-# (fewer than 20 methods compiled in 10 s, within jit_warmup_min..jit_warmup_max s), nginx and HAProxy for 3 s.
+# sidecar runs for hours. Each path carries 1,000 streams at 20 events/s first (the level of the latency target: a
+# JVM warmed at 500 streams still compiled code for the 1,000-stream load, which cost it 30 % more CPU per event and
+# 3x the p99 when measured right after): the JVMs until their JIT has settled (fewer than 20 methods compiled in
+# 10 s, within jit_warmup_min..jit_warmup_max s), nginx and HAProxy for 3 s.
 for path in $paths; do
-    probe_warm=(java -Xmx1g -cp "$BENCH_JAR" io.tokentap.bench.relay.RelayProbe --port "${port[$path]}" --streams 500
+    probe_warm=(java -Xmx1g -cp "$BENCH_JAR" io.tokentap.bench.relay.RelayProbe --port "${port[$path]}" --streams 1000
         --rate 20 --events $events_per_request --warmup 0)
     case $path in
         direct | tokentap)
