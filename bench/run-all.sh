@@ -4,7 +4,7 @@
 # request against nginx's, memory under slow clients.
 # Replaces the results block of docs/benchmarks.md (between its two markers) with this run's figures and the
 # machine's details; raw outputs stay in bench/out/.
-#   bench/run-all.sh [--quick]     (--quick: 10-12 minutes on a shared 2-core machine; full: about 30)
+#   bench/run-all.sh [--quick]     (--quick: 8-10 minutes on a shared 2-core machine; full: about 30)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib/common.sh

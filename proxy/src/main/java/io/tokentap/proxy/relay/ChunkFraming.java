@@ -28,7 +28,7 @@ final class ChunkFraming {
             out.writeByte(HEX[(n >>> shift) & 0xF]);
         }
         out.writeByte('\r').writeByte('\n');
-        out.writeBytes(content, content.readerIndex(), n);
+        BufferCopy.append(out, content, content.readerIndex(), n);
         out.writeByte('\r').writeByte('\n');
         return out;
     }

@@ -52,12 +52,12 @@ final class UsageChunkFilter {
         ByteBuf out = alloc.buffer(src.readableBytes() + (partial == null ? 0 : partial.readableBytes()));
         try {
             if (passThrough) {
-                out.writeBytes(src);
+                BufferCopy.appendReadable(out, src);
             } else {
                 scan(src, out);
             }
             if (last && partial != null) {
-                out.writeBytes(partial); // an unterminated last line goes out as it came
+                BufferCopy.appendReadable(out, partial); // an unterminated last line goes out as it came
                 release();
             }
             return in.replace(out);
@@ -110,7 +110,7 @@ final class UsageChunkFilter {
             if (partial == null) {
                 line(src, src.readerIndex(), len, out);
             } else {
-                partial.writeBytes(src, src.readerIndex(), len);
+                BufferCopy.append(partial, src, src.readerIndex(), len);
                 line(partial, partial.readerIndex(), partial.readableBytes(), out);
                 release();
             }
@@ -124,16 +124,16 @@ final class UsageChunkFilter {
             // Not a line an OpenAI server sends: stop filtering rather than hold more.
             passThrough = true;
             if (partial != null) {
-                out.writeBytes(partial);
+                BufferCopy.appendReadable(out, partial);
                 release();
             }
-            out.writeBytes(src);
+            BufferCopy.appendReadable(out, src);
             return;
         }
         if (partial == null) {
             partial = alloc.buffer(Math.max(256, src.readableBytes() * 2));
         }
-        partial.writeBytes(src);
+        BufferCopy.appendReadable(partial, src);
     }
 
     /** One complete line, its newline included, at {@code buf[from, from + len)}. */
@@ -146,12 +146,12 @@ final class UsageChunkFilter {
         dropBlankLine = false;
         int action = len >= DATA.length && startsWith(buf, from, DATA) ? action(buf, from, len) : KEEP;
         if (action == KEEP) {
-            out.writeBytes(buf, from, len);
+            BufferCopy.append(out, buf, from, len);
         } else if (action == DROP) {
             dropBlankLine = true; // the usage-only chunk: the line and the blank line after it go
         } else {
-            out.writeBytes(buf, from, action);
-            out.writeBytes(buf, from + action + USAGE_NULL.length, len - action - USAGE_NULL.length);
+            BufferCopy.append(out, buf, from, action);
+            BufferCopy.append(out, buf, from + action + USAGE_NULL.length, len - action - USAGE_NULL.length);
         }
     }
 
