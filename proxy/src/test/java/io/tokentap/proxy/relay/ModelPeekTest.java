@@ -46,4 +46,30 @@ class ModelPeekTest {
         assertThat(peek("{\"model\":42}", 1024, 3)).isNull();
         assertThat(peek("{\"model\":\"x\"}", 0, 3)).isNull();
     }
+
+    @Test
+    void requestsPeekedInTurnOnOneThreadDoNotMixTheirBytes() {
+        // Every peek on a thread shares one scratch array: each slice must be parsed before the next request's
+        // slice overwrites it, whatever the split.
+        String a = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + "a".repeat(6000) + "\"}],\"model\":\"model-a\"}";
+        String b = "{\"model_x\":\"no\",\"messages\":\"" + "b".repeat(9000) + "\",\"model\":\"model-b\"}";
+        for (int slice : new int[] {1, 7, 100, 4095, 4096, 4097, 5000}) {
+            ModelPeek pa = new ModelPeek(JSON, 65536);
+            ModelPeek pb = new ModelPeek(JSON, 65536);
+            byte[] ba = a.getBytes(StandardCharsets.UTF_8);
+            byte[] bb = b.getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; i < Math.max(ba.length, bb.length); i += slice) {
+                if (i < ba.length) {
+                    pa.feed(Unpooled.wrappedBuffer(ba, i, Math.min(slice, ba.length - i)));
+                }
+                if (i < bb.length) {
+                    pb.feed(Unpooled.wrappedBuffer(bb, i, Math.min(slice, bb.length - i)));
+                }
+            }
+            pa.end();
+            pb.end();
+            assertThat(pa.model()).as("slice %d", slice).isEqualTo("model-a");
+            assertThat(pb.model()).as("slice %d", slice).isEqualTo("model-b");
+        }
+    }
 }
