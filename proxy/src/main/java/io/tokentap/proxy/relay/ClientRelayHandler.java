@@ -348,29 +348,46 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         ByteBuf body = c.content();
         int n = body.readableBytes();
         ex.bytesOut += n;
-        // The transport moves the buffer's reader index as it writes, so the tap reads through its own view, after
-        // the bytes are on their way: measuring never delays the stream.
-        ByteBuf view = ex.tapping() && n > 0 ? body.retainedSlice() : null;
-        // The client gets the stream it asked for: the usage the proxy asked for is the tap's alone.
-        HttpContent out = ex.usageFilter == null ? c : ex.usageFilter.filter(c, last);
-        if (ex.chunkedToClient && !last && out.content().isReadable()) {
-            // A streamed read goes out as one framed buffer, past the encoder (its state does not change within a
-            // chunked body); the body's end still goes through the encoder.
-            ByteBuf framed;
-            try {
-                framed = ChunkFraming.frame(ctx.alloc(), out.content());
-            } finally {
-                out.release();
-            }
-            codecCtx.writeAndFlush(framed, ctx.voidPromise());
-        } else {
-            ctx.writeAndFlush(out, ctx.voidPromise());
+        // The tap reads the read after its bytes are on their way (measuring never delays the stream), through a
+        // reference of its own that keeps the buffer alive whatever the writes below release.
+        boolean tapping = ex.tapping() && n > 0;
+        int from = body.readerIndex();
+        ByteBuf view = null;
+        if (tapping) {
+            body.retain();
         }
-        if (view != null) {
-            try {
-                ex.tap(view, nanos);
-            } finally {
-                view.release();
+        try {
+            // The client gets the stream it asked for: the usage the proxy asked for is the tap's alone.
+            HttpContent out = ex.usageFilter == null ? c : ex.usageFilter.filter(c, last);
+            if (ex.chunkedToClient && !last && out.content().isReadable()) {
+                // A streamed read goes out as one framed buffer, past the encoder (its state does not change within
+                // a chunked body); the body's end still goes through the encoder. The frame is a copy: the body
+                // itself never reaches the transport, so the tap reads it in place.
+                ByteBuf framed;
+                try {
+                    framed = ChunkFraming.frame(ctx.alloc(), out.content());
+                } finally {
+                    out.release();
+                }
+                codecCtx.writeAndFlush(framed, ctx.voidPromise());
+            } else {
+                if (tapping && out == c) {
+                    // The body itself goes to the transport, which moves its reader index as it writes (and may
+                    // hold it queued): the tap reads through a view of its own.
+                    view = body.slice(from, n);
+                }
+                ctx.writeAndFlush(out, ctx.voidPromise());
+            }
+            if (tapping) {
+                if (view == null) {
+                    // A filtered copy went out instead, or the frame: the body is the tap's alone now.
+                    body.readerIndex(from);
+                }
+                ex.tap(view != null ? view : body, nanos);
+            }
+        } finally {
+            if (tapping) {
+                body.release();
             }
         }
         if (last) {
