@@ -25,7 +25,7 @@ for streams in 100 1000; do
         --streams $streams --rate 20 --events 50 --warmup $warmup --duration $duration >"$f" 2>"$f.err" &
     harness=$!
     # The machine's wake-up lateness through the measured window (the JVM starts in about a second).
-    (sleep $((warmup + 2)); "$timer" $(((duration - 2) * 1000)) >"$f.timer") &
+    timer_window "$timer" $((warmup + 2)) $((duration - 2)) "$f.timer" &
     tp=$!
     wait $harness || true
     wait $tp || true

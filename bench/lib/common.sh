@@ -34,6 +34,14 @@ timer_probe() { # timer_probe DIR
     echo "$bin"
 }
 
+# timer_window BIN DELAY_S WINDOW_S OUT: after DELAY_S, runs the timer probe BIN for WINDOW_S seconds (one wake-up a
+# millisecond) and writes its key=value lines to OUT. Started in the background beside a measurement, it covers that
+# measurement's window.
+timer_window() {
+    sleep "$2"
+    "$1" $(($3 * 1000)) >"$4"
+}
+
 # Open files: 10,000 streams need 10,000 sockets in the client and 20,000 in a proxy (both sides).
 raise_nofile() {
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

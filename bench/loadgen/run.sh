@@ -63,8 +63,7 @@ timer=$(timer_probe "$out")
 "${loadgen[@]}" --rate 1000 --arrival constant --warmup "${warm}s" --duration "${seconds}s" \
     --workload bench/loadgen/fixed-16.yaml --out "$out/lg-rate" >"$out/lg-rate.log" 2>&1 &
 lg=$!; BENCH_PIDS+=($lg)
-sleep $((warm + 2))
-"$timer" $(((seconds - 3) * 1000)) >"$out/timer-floor.txt"
+timer_window "$timer" $((warm + 2)) $((seconds - 3)) "$out/timer-floor.txt"
 wait $lg || true
 python3 bench/loadgen/summary.py "$out/lg-rate/results.json" >"$out/lg-rate.txt"
 cat "$out/timer-floor.txt" >>"$out/lg-rate.txt"

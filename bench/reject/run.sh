@@ -17,13 +17,11 @@ quick=0; [[ "${1:-}" == --quick ]] && { quick=1; shift; }
 out="${1:-bench/out}"; mkdir -p "$out"
 if ((quick)); then requests=60000; else requests=300000; fi
 build_jars; install_tools; raise_nofile
-trap stop_all EXIT
 work=$(mktemp -d); trap 'stop_all; rm -rf "$work"' EXIT
 
 start_bg "$out/reject-tokentap.log" java -Xmx512m -jar "$TOKENTAP_JAR" proxy --listen 127.0.0.1:19301 \
     --upstream http://127.0.0.1:9 --admin 127.0.0.1:19302 --per-tenant-limits --requests-per-minute 1 --no-scrape
 tokentap=$LAST_PID
-mkdir -p "$work/logs"
 cat >"$work/nginx.conf" <<CONF
 worker_processes 1;
 pid $work/nginx.pid;
@@ -54,7 +52,8 @@ storm() { # storm NAME PORT PIDS CONNECTIONS PIPELINE WARMUP
         || echo "storm $1 $4x$5 failed" >&2
 }
 shapes=("4 1" "64 1" "4 16")
-warm=$((4 * requests > 300000 ? 4 * requests : 300000))
+first_warm=$((4 * requests > 300000 ? 4 * requests : 300000))
+warm=$first_warm
 for s in "${shapes[@]}"; do
     set -- $s
     storm tokentap 19301 "$tokentap" "$1" "$2" "$warm"
@@ -66,20 +65,22 @@ rejections=$(curl -s http://127.0.0.1:19302/metrics | awk '/^tokentap_rejections
 echo "### Rejected-request cost"
 echo
 echo "Whole-process CPU per request answered 429 (user + system, from /proc), median of 3 storms of $requests requests"
-echo "(range), after a warm-up storm of $((4 * requests > 300000 ? 4 * requests : 300000)) before the first shape and of $((requests / 5)) before each other one; tokentap \`proxy\` (-Xmx512m) rejecting by its per-tenant"
+echo "(range), after a warm-up storm of $first_warm before the first shape and of $((requests / 5)) before each other one; tokentap \`proxy\` (-Xmx512m) rejecting by its per-tenant"
 echo "rate limit, nginx \`return 429\` from one worker; the same client and requests."
 echo
 echo "| client writes | tokentap µs | tokentap user / sys µs | nginx µs | nginx user / sys µs | tokentap / nginx |"
 echo "|---|---|---|---|---|---|"
+# The user / system split of a storm file's median round.
+median_split() {
+    awk -v m="$(kv "$1" cpu_us_median)" '/^round=/ {for (i = 1; i <= NF; i++) {split($i, kv, "="); f[kv[1]] = kv[2]}
+        if (f["cpu_us"] == m) {printf "%s / %s", f["cpu_user_us"], f["cpu_sys_us"]; exit}}' "$1"
+}
 for s in "${shapes[@]}"; do
     set -- $s
     t="$out/reject-tokentap-$1x$2.txt"; n="$out/reject-nginx-$1x$2.txt"
-    # The user / system split of the median round.
-    split() { awk -v m="$(kv "$1" cpu_us_median)" '/^round=/ {for (i = 1; i <= NF; i++) {split($i, kv, "="); f[kv[1]] = kv[2]}
-        if (f["cpu_us"] == m) {printf "%s / %s", f["cpu_user_us"], f["cpu_sys_us"]; exit}}' "$1"; }
     label="1 request per write, $1 connections"; (($2 > 1)) && label="$2 pipelined requests per write, $1 connections"
-    echo "| $label | $(kv "$t" cpu_us_median) ($(kv "$t" cpu_us_min)-$(kv "$t" cpu_us_max)) | $(split "$t") |" \
-         "$(kv "$n" cpu_us_median) ($(kv "$n" cpu_us_min)-$(kv "$n" cpu_us_max)) | $(split "$n") |" \
+    echo "| $label | $(kv "$t" cpu_us_median) ($(kv "$t" cpu_us_min)-$(kv "$t" cpu_us_max)) | $(median_split "$t") |" \
+         "$(kv "$n" cpu_us_median) ($(kv "$n" cpu_us_min)-$(kv "$n" cpu_us_max)) | $(median_split "$n") |" \
          "$(awk -v a="$(kv "$t" cpu_us_median)" -v b="$(kv "$n" cpu_us_median)" 'BEGIN {printf "%.2f", a / b}') |"
 done
 echo

@@ -123,7 +123,7 @@ for level in $levels; do
                 >>"$out/relay-$streams-$path.txt.extra"
         fi
         # The machine's wake-up lateness through the measured window (a second short of each end).
-        (sleep $((warmup + 1)); "$timer" $(((duration - 2) * 1000)) >"$out/relay-$streams-$path.timer") &
+        timer_window "$timer" $((warmup + 1)) $((duration - 2)) "$out/relay-$streams-$path.timer" &
         tp=$!
         wait $probe || echo "probe failed: $path at $streams streams (see $out/relay-$streams-$path.err)" >&2
         wait $tp || true

@@ -64,13 +64,14 @@ public final class RejectionStorm {
         storm(address, request, warmup, connections, pipeline);
         double[] perRequest = new double[rounds];
         long others = 0;
+        // What a storm sends: whole writes of the pipeline on every connection.
+        int sent = requests / connections / pipeline * connections * pipeline;
         for (int r = 0; r < rounds; r++) {
             long[] c0 = RelayProbe.cpuTicks(watch);
             long wall0 = System.nanoTime();
             int rejected = storm(address, request, requests, connections, pipeline);
             double wall = (System.nanoTime() - wall0) / 1e9;
             long[] c1 = RelayProbe.cpuTicks(watch);
-            int sent = requests / connections / pipeline * connections * pipeline;
             others += sent - rejected;
             // Ticks are 1/100 s: 10,000 µs each.
             double user = (c1[0] - c0[0]) * 10_000.0 / sent;
