@@ -84,6 +84,10 @@ final class ProtectionOptions {
             description = "How long the breaker stays open before probing (protection.breaker.waitInOpen; default 10s).")
     String breakerWait;
 
+    @Option(names = "--connect-timeout", paramLabel = "DURATION",
+            description = "Longest wait for a TCP connect to the upstream (protection.timeouts.connect; default 5s).")
+    String connectTimeout;
+
     @Option(names = "--first-byte-timeout", paramLabel = "DURATION",
             description = "Longest wait for the upstream's first response byte (protection.timeouts.firstByte; default 120s).")
     String firstByteTimeout;
@@ -116,6 +120,7 @@ final class ProtectionOptions {
         put(o, "protection.breaker.enabled", breaker, "--breaker");
         put(o, "protection.breaker.failureRateThreshold", breakerFailureRate, "--breaker-failure-rate");
         put(o, "protection.breaker.waitInOpen", breakerWait, "--breaker-wait");
+        put(o, "protection.timeouts.connect", connectTimeout, "--connect-timeout");
         put(o, "protection.timeouts.firstByte", firstByteTimeout, "--first-byte-timeout");
         put(o, "protection.timeouts.idle", streamIdleTimeout, "--stream-idle-timeout");
         put(o, "protection.timeouts.total", totalTimeout, "--total-timeout");

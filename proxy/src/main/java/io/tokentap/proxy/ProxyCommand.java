@@ -95,10 +95,6 @@ public final class ProxyCommand implements Callable<Integer> {
                     + "(upstream.maxPendingAcquires).")
     String maxPendingAcquires;
 
-    @Option(names = "--connect-timeout", paramLabel = "DURATION",
-            description = "Upstream TCP connect timeout, e.g. 5s (upstream.connectTimeout).")
-    String connectTimeout;
-
     @Option(names = "--acquire-timeout", paramLabel = "DURATION",
             description = "How long a request waits for a free upstream connection (upstream.acquireTimeout).")
     String acquireTimeout;
@@ -229,7 +225,6 @@ public final class ProxyCommand implements Callable<Integer> {
         put(o, "upstream.url", upstream, "--upstream");
         put(o, "upstream.maxConnections", maxConnections, "--max-connections");
         put(o, "upstream.maxPendingAcquires", maxPendingAcquires, "--max-pending-acquires");
-        put(o, "upstream.connectTimeout", connectTimeout, "--connect-timeout");
         put(o, "upstream.acquireTimeout", acquireTimeout, "--acquire-timeout");
         put(o, "upstream.idleTimeout", idleTimeout, "--idle-timeout");
         put(o, "relay.writeBufferLowBytes", writeBufferLow, "--write-buffer-low");

@@ -36,6 +36,7 @@ class ProxyCommandTest {
         assertThat(c.server().listen().toString()).isEqualTo("127.0.0.1:7001");
         assertThat(c.upstream().url().toString()).isEqualTo("http://127.0.0.1:8000");
         assertThat(c.upstream().maxConnections()).isEqualTo(7);
+        assertThat(c.protection().timeouts().connect().toMillis()).isEqualTo(2000);
         assertThat(c.upstream().connectTimeout().toMillis()).isEqualTo(2000);
         assertThat(c.log().requests()).isTrue();
     }

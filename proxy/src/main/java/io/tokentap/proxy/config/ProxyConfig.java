@@ -53,6 +53,8 @@ public record ProxyConfig(ServerConfig server, UpstreamConfig upstream, RelayCon
         if (capture == null) {
             throw new IllegalArgumentException("capture: missing");
         }
+        // One connect timeout: the request timeouts' (protection.timeouts.connect) is what the pool connects with.
+        upstream = upstream.withConnectTimeout(protection.timeouts().connect());
     }
 
     /** All sections but capture, which is off. */

@@ -13,7 +13,8 @@ import java.time.Duration;
  *                           front of every request path
  * @param maxConnections     the most upstream connections open at once, over all event loops
  * @param maxPendingAcquires the most requests waiting for a free connection, per event loop, before a 503
- * @param connectTimeout     how long a TCP connect may take
+ * @param connectTimeout     how long a TCP connect may take; set in the file as {@code protection.timeouts.connect},
+ *                           with the other three request timeouts
  * @param acquireTimeout     how long a request may wait for a free connection before a 503
  * @param idleTimeout        an unused pooled connection is closed after this long; keep it below the server's own
  *                           keep-alive timeout (uvicorn, behind vLLM, closes idle connections after 5 s) so that a
@@ -87,6 +88,10 @@ public record UpstreamConfig(URI url, int maxConnections, int maxPendingAcquires
         return new UpstreamConfig(url, n, maxPendingAcquires, connectTimeout, acquireTimeout, idleTimeout);
     }
 
+    public UpstreamConfig withConnectTimeout(Duration d) {
+        return new UpstreamConfig(url, maxConnections, maxPendingAcquires, d, acquireTimeout, idleTimeout);
+    }
+
     public UpstreamConfig withIdleTimeout(Duration d) {
         return new UpstreamConfig(url, maxConnections, maxPendingAcquires, connectTimeout, acquireTimeout, d);
     }
@@ -95,10 +100,15 @@ public record UpstreamConfig(URI url, int maxConnections, int maxPendingAcquires
         String urlText = n.string("url", null);
         int max = n.intValue("maxConnections", 1024);
         int pending = n.intValue("maxPendingAcquires", 4096);
-        Duration connect = n.duration("connectTimeout", Duration.ofSeconds(5));
+        // The connect timeout is one of the four request timeouts (protection.timeouts.connect), read there only.
+        String movedConnect = n.string("connectTimeout", null);
         Duration acquire = n.duration("acquireTimeout", Duration.ofSeconds(30));
         Duration idle = n.duration("idleTimeout", Duration.ofSeconds(4));
         return n.build(() -> {
+            if (movedConnect != null) {
+                throw new IllegalArgumentException("connectTimeout: " + movedConnect + " (expected: no such setting "
+                        + "here; the connect timeout is protection.timeouts.connect, or --connect-timeout)");
+            }
             URI url;
             try {
                 url = urlText == null ? null : URI.create(urlText.trim());
@@ -106,7 +116,7 @@ public record UpstreamConfig(URI url, int maxConnections, int maxPendingAcquires
                 throw new IllegalArgumentException("url: '" + urlText + "' (expected: a URL such as "
                         + "http://127.0.0.1:8000)", e);
             }
-            return new UpstreamConfig(url, max, pending, connect, acquire, idle);
+            return new UpstreamConfig(url, max, pending, Duration.ofSeconds(5), acquire, idle);
         });
     }
 }

@@ -108,10 +108,6 @@ public final class ProxyServer implements AutoCloseable {
             throw new IllegalStateException("already started");
         }
         UpstreamConfig up = config.upstream();
-        if (protection != null) {
-            up = new UpstreamConfig(up.url(), up.maxConnections(), up.maxPendingAcquires(),
-                    protection.config().timeouts().connect(), up.acquireTimeout(), up.idleTimeout());
-        }
         RelayConfig relay = config.relay();
         int loops = 0;
         for (var ignored : workerGroup) {

@@ -28,7 +28,6 @@ class ProxyConfigTest {
                 upstream:
                   url: http://10.0.0.5:8000/base/
                   maxConnections: 64
-                  connectTimeout: 250ms
                   acquireTimeout: PT2S
                 relay:
                   writeBufferLowBytes: 16k
@@ -36,6 +35,9 @@ class ProxyConfigTest {
                   preserveHost: yes
                 log:
                   requests: true
+                protection:
+                  timeouts:
+                    connect: 250ms
                 """);
         assertThat(c.server().listen()).isEqualTo(new HostPort("127.0.0.1", 9090));
         assertThat(c.server().maxHeaderBytes()).isEqualTo(32 * 1024);
@@ -44,7 +46,9 @@ class ProxyConfigTest {
         assertThat(c.upstream().port()).isEqualTo(8000);
         assertThat(c.upstream().pathPrefix()).isEqualTo("/base");
         assertThat(c.upstream().maxConnections()).isEqualTo(64);
-        assertThat(c.upstream().connectTimeout()).isEqualTo(Duration.ofMillis(250));
+        assertThat(c.protection().timeouts().connect()).isEqualTo(Duration.ofMillis(250));
+        assertThat(c.upstream().connectTimeout()).as("what the upstream pool connects with")
+                .isEqualTo(Duration.ofMillis(250));
         assertThat(c.upstream().acquireTimeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(c.relay().writeBufferLowBytes()).isEqualTo(16 * 1024);
         assertThat(c.relay().writeBufferHighBytes()).isEqualTo(1024 * 1024);
@@ -86,8 +90,14 @@ class ProxyConfigTest {
         assertThatThrownBy(() -> parse("upstream:\n  url: http://127.0.0.1:8000\n  maxConnections: 0\n"))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("proxy.yaml line 3: upstream.maxConnections: 0 (expected: > 0)");
-        assertThatThrownBy(() -> parse("upstream:\n  url: http://127.0.0.1:8000\n  connectTimeout: soon\n"))
-                .hasMessageContaining("proxy.yaml line 3: upstream.connectTimeout: 'soon' (expected: a duration");
+        assertThatThrownBy(() -> parse("upstream:\n  url: http://127.0.0.1:8000\nprotection:\n  timeouts:\n"
+                + "    connect: soon\n"))
+                .hasMessageContaining("proxy.yaml line 5: protection.timeouts.connect: 'soon' (expected: a duration");
+        // One connect timeout, with the other three request timeouts: the old upstream key says where it went.
+        assertThatThrownBy(() -> parse("upstream:\n  url: http://127.0.0.1:8000\n  connectTimeout: 2s\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("proxy.yaml line 3: upstream.connectTimeout: 2s (expected: no such setting here; the "
+                        + "connect timeout is protection.timeouts.connect, or --connect-timeout)");
         assertThatThrownBy(() -> parse("upstream:\n  url: https://api.example.test\n"))
                 .hasMessageContaining("proxy.yaml line 2: upstream.url: https://api.example.test (expected: an http://");
         assertThatThrownBy(() -> parse("server:\n  eventLoops: -1\nupstream:\n  url: http://h:1\n"))
