@@ -328,10 +328,11 @@ public final class ProxyCommand implements Callable<Integer> {
         ShutdownSequence sequence = new ShutdownSequence()
                 .step("drain", grace.plus(CLOSE_LIMIT), () -> server.drain(grace))
                 .step("relay", CLOSE_LIMIT, server::close)
-                // After the drain: the requests it let finish are recorded too.
+                // After the drain: the requests it let finish are recorded too, as many as the writer gets through
+                // in the step's time less the second it keeps for closing the file whole.
                 .step("capture", CLOSE_LIMIT, () -> {
                     if (captureWriter != null) {
-                        captureWriter.close();
+                        captureWriter.close(CLOSE_LIMIT.minusSeconds(1));
                     }
                 })
                 .step("scraper", CLOSE_LIMIT, scraper::close)

@@ -8,6 +8,7 @@ import io.tokentap.core.capture.ShapeRedactor;
 import io.tokentap.proxy.metrics.TokentapMeters;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Random;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -24,8 +25,10 @@ import org.slf4j.LoggerFactory;
  * dropped and counted ({@code tokentap_capture_dropped_total{reason="queue_full"}}). Redaction (parsing the body,
  * counting tokens, hashing blocks) and writing happen on the writer thread. A failed write (a full disk, a removed
  * directory) loses that record, counted under {@code reason="write_failed"}, and the writer tries a new file a second
- * later; it never reaches the relay. {@link #close()} writes everything queued and closes the file, which is what
- * SIGTERM does after the drain.
+ * later; it never reaches the relay. {@link #close(Duration)} writes what is queued for at most the time it is given,
+ * counts what is left then as dropped ({@code reason="shutdown"}) and closes the file whole (a gzip file with its
+ * trailer), which is what SIGTERM does after the drain: a stalled disk cannot hold the shutdown up, nor leave a
+ * file cut short.
  *
  * <pre>{@code
  * try (CaptureWriter capture = new CaptureWriter(config.capture(), new Random(), Clock.systemUTC())) {
@@ -42,6 +45,7 @@ public final class CaptureWriter implements TrafficCapture, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CaptureWriter.class);
     private static final CapturedExchange STOP = new CapturedExchange(0, "", null, null, null, null);
     private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long CLOSE_MARGIN_MILLIS = 1000;
 
     private final CaptureConfig config;
     private final Random random;
@@ -54,8 +58,11 @@ public final class CaptureWriter implements TrafficCapture, AutoCloseable {
     private final LongAdder written = new LongAdder();
     private final LongAdder droppedQueueFull = new LongAdder();
     private final LongAdder writeFailed = new LongAdder();
+    private final LongAdder droppedShutdown = new LongAdder();
     private final Thread writer;
     private volatile boolean closed;
+    /** Set by close: queued records are written until then, and dropped after. */
+    private volatile long writeUntilNanos = Long.MAX_VALUE;
     // Writer thread only.
     /** Records in the file's buffers, not yet known to be on disk: counted as written at the next flush. */
     private long buffered;
@@ -121,6 +128,11 @@ public final class CaptureWriter implements TrafficCapture, AutoCloseable {
         return writeFailed.sum();
     }
 
+    /** Records still queued when the time {@link #close(Duration)} gave ran out. */
+    public long droppedShutdown() {
+        return droppedShutdown.sum();
+    }
+
     /** Publishes {@code tokentap_capture_records_total} and {@code tokentap_capture_dropped_total{reason}}. */
     public void bindTo(MeterRegistry registry) {
         TokentapMeters.CAPTURE_RECORDS.functionCounter(this, CaptureWriter::written).register(registry);
@@ -128,21 +140,31 @@ public final class CaptureWriter implements TrafficCapture, AutoCloseable {
                 .tag("reason", "queue_full").register(registry);
         TokentapMeters.CAPTURE_DROPPED.functionCounter(this, CaptureWriter::writeFailed)
                 .tag("reason", "write_failed").register(registry);
+        TokentapMeters.CAPTURE_DROPPED.functionCounter(this, CaptureWriter::droppedShutdown)
+                .tag("reason", "shutdown").register(registry);
     }
 
-    /** Stops taking records, writes every queued one and closes the file. */
+    /** {@link #close(Duration)} with 30 s to write what is queued. */
     @Override
     public void close() {
+        close(Duration.ofSeconds(30));
+    }
+
+    /**
+     * Stops taking records, writes the queued ones for at most {@code writeFor}, counts the rest as dropped
+     * ({@code reason="shutdown"}) and closes the file. Returns once the file is closed, or after {@code writeFor} and
+     * a further second for the close itself (a disk that does not return leaves the writer thread behind).
+     */
+    public void close(Duration writeFor) {
         if (closed) {
             return;
         }
+        writeUntilNanos = nanoTime.getAsLong() + writeFor.toNanos();
         closed = true;
+        // Wakes a writer waiting on an empty queue; a full queue is emptied first (or dropped once the time is up).
+        queue.offer(STOP);
         try {
-            // The queue may be full: wait for room for the stop marker, the writer is emptying it.
-            if (!queue.offer(STOP, 10, TimeUnit.SECONDS)) {
-                LOG.warn("capture: the writer did not take the stop marker within 10 s");
-            }
-            writer.join(TimeUnit.SECONDS.toMillis(30));
+            writer.join(writeFor.toMillis() + CLOSE_MARGIN_MILLIS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -152,14 +174,14 @@ public final class CaptureWriter implements TrafficCapture, AutoCloseable {
         try {
             while (true) {
                 CapturedExchange e = queue.poll(200, TimeUnit.MILLISECONDS);
-                if (e == STOP) {
+                if (e == STOP || (e == null && closed)) {
                     break;
                 }
                 if (e == null) {
                     idle();
                     continue;
                 }
-                write(e);
+                writeOrDrop(e);
                 if (queue.isEmpty()) {
                     idle();
                 }
@@ -167,7 +189,7 @@ public final class CaptureWriter implements TrafficCapture, AutoCloseable {
             // Records offered while the stop marker was being queued.
             for (CapturedExchange e; (e = queue.poll()) != null; ) {
                 if (e != STOP) {
-                    write(e);
+                    writeOrDrop(e);
                 }
             }
         } catch (InterruptedException ie) {
@@ -181,6 +203,15 @@ public final class CaptureWriter implements TrafficCapture, AutoCloseable {
                 writeFailed.add(buffered);
                 buffered = 0;
             }
+        }
+    }
+
+    /** Writes {@code e}, unless the time close gave has run out. */
+    private void writeOrDrop(CapturedExchange e) {
+        if (closed && nanoTime.getAsLong() - writeUntilNanos >= 0) {
+            droppedShutdown.increment();
+        } else {
+            write(e);
         }
     }
 

@@ -63,7 +63,7 @@ public enum TokentapMeters {
     CAPTURE_RECORDS(Kind.FUNCTION_COUNTER, "tokentap.capture.records", "Requests written to the traffic capture",
             null),                                                  // tokentap_capture_records_total
     CAPTURE_DROPPED(Kind.FUNCTION_COUNTER, "tokentap.capture.dropped",
-            "Sampled requests not captured: queue_full or write_failed", null,
+            "Sampled requests not captured: queue_full, write_failed or shutdown", null,
             "reason"),                                              // tokentap_capture_dropped_total
 
     UPSTREAM_KV_CACHE_USAGE(Kind.GAUGE, "tokentap.upstream.kv.cache.usage", "KV cache in use, 0..1", "ratio"),

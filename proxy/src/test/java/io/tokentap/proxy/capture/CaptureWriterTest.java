@@ -8,6 +8,7 @@ import io.tokentap.core.capture.CaptureRecord;
 import io.tokentap.proxy.config.ConfigException;
 import io.tokentap.proxy.config.ProxyConfig;
 import java.io.BufferedReader;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
@@ -150,6 +152,42 @@ class CaptureWriterTest {
         }
         assertThat(w.droppedQueueFull()).isZero();
         assertThat(w.writeFailed()).isZero();
+    }
+
+    @Test
+    void aStalledDiskAtShutdownDropsWhatIsLeftCountedAndClosesTheFileWhole() throws Exception {
+        AtomicLong now = new AtomicLong();
+        CountDownLatch diskBack = new CountDownLatch(1);
+        // The disk stalls on the first write that reaches it (the writer's flush after the first record).
+        RollingCaptureFiles.Opener stalling = f -> new FilterOutputStream(RollingCaptureFiles.CREATE_NEW.open(f)) {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                try {
+                    diskBack.await();
+                } catch (InterruptedException e) {
+                    throw new IOException(e);
+                }
+                out.write(b, off, len);
+            }
+        };
+        CaptureConfig c = CaptureConfig.OFF.withDir(dir).withRotation(1 << 20, Duration.ofHours(1), true);
+        CaptureWriter w = new CaptureWriter(c, new Random(1), Clock.systemUTC(), now::get, stalling);
+        w.record(exchange(1_700_000_000_000_000L));
+        Thread.sleep(300); // the writer takes the first record and blocks in its flush
+        for (int i = 1; i <= 50; i++) {
+            w.record(exchange(1_700_000_000_000_000L + i));
+        }
+        Thread closing = new Thread(() -> w.close(Duration.ofMillis(100)));
+        closing.start();
+        await().atMost(Duration.ofSeconds(5)).until(() -> !w.sample()); // closed: it samples nothing more
+        now.addAndGet(Duration.ofSeconds(1).toNanos()); // the time close gave is up while the disk is stalled
+        diskBack.countDown();
+        closing.join(5_000);
+        assertThat(closing.isAlive()).as("close returned").isFalse();
+        assertThat(w.written()).isEqualTo(1);
+        assertThat(w.droppedShutdown()).isEqualTo(50);
+        // The file is whole: the gzip trailer is there and the record before the stall reads back.
+        assertThat(readAll(dir)).extracting(CaptureRecord::arrivalUs).containsExactly(1_700_000_000_000_000L);
     }
 
     @Test
