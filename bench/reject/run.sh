@@ -8,7 +8,10 @@
 # (at least 300,000): the proxy's JIT compiles its hot code and its heap grows to its working size (a heap still
 # growing costs a page fault for every fresh 4 KB page it touches), so the rounds measure the steady state a
 # long-running sidecar is in; the later shapes get a short warm-up of their own (new connections), as nginx does.
-# Three shapes: one request per write over 4 and over 64 connections, and 16 pipelined requests per write.
+# Three shapes: one request per write over 4 and over 64 connections, and 16 pipelined requests per write. Two
+# tokentap proxies: one with its default event loops (one per processor), and one with a single event loop, as nginx
+# here has a single worker (with fewer loops, each wake-up finds more connections ready: fewer wake-ups and context
+# switches per request).
 #   bench/reject/run.sh [--quick] [OUT]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,6 +25,9 @@ work=$(mktemp -d); trap 'stop_all; rm -rf "$work"' EXIT
 start_bg "$out/reject-tokentap.log" java -Xmx512m -jar "$TOKENTAP_JAR" proxy --listen 127.0.0.1:19301 \
     --upstream http://127.0.0.1:9 --admin 127.0.0.1:19302 --per-tenant-limits --requests-per-minute 1 --no-scrape
 tokentap=$LAST_PID
+start_bg "$out/reject-tokentap1.log" java -Xmx512m -jar "$TOKENTAP_JAR" proxy --listen 127.0.0.1:19304 --event-loops 1 \
+    --upstream http://127.0.0.1:9 --admin 127.0.0.1:19305 --per-tenant-limits --requests-per-minute 1 --no-scrape
+tokentap1=$LAST_PID
 cat >"$work/nginx.conf" <<CONF
 worker_processes 1;
 pid $work/nginx.pid;
@@ -44,7 +50,7 @@ http {
 CONF
 start_bg "$out/reject-nginx.log" nginx -c "$work/nginx.conf" -p "$work" -g 'daemon off;'
 nginx_master=$LAST_PID
-wait_port 19301; wait_port 19303
+wait_port 19301; wait_port 19303; wait_port 19304
 
 storm() { # storm NAME PORT PIDS CONNECTIONS PIPELINE WARMUP
     java -cp "$BENCH_JAR" io.tokentap.bench.reject.RejectionStorm --port "$2" --watch "$3" --requests "$requests" \
@@ -57,35 +63,42 @@ warm=$first_warm
 for s in "${shapes[@]}"; do
     set -- $s
     storm tokentap 19301 "$tokentap" "$1" "$2" "$warm"
+    storm tokentap1 19304 "$tokentap1" "$1" "$2" "$warm"
     storm nginx 19303 "$(with_children "$nginx_master")" "$1" "$2" $((requests / 5))
     warm=$((requests / 5))
 done
-rejections=$(curl -s http://127.0.0.1:19302/metrics | awk '/^tokentap_rejections_total\{/ {s += $2} END {printf "%.0f", s}')
+rejections=$(for a in 19302 19305; do curl -s http://127.0.0.1:$a/metrics; done \
+    | awk '/^tokentap_rejections_total\{/ {s += $2} END {printf "%.0f", s}')
 
 echo "### Rejected-request cost"
 echo
 echo "Whole-process CPU per request answered 429 (user + system, from /proc), median of 3 storms of $requests requests"
-echo "(range), after a warm-up storm of $first_warm before the first shape and of $((requests / 5)) before each other one; tokentap \`proxy\` (-Xmx512m) rejecting by its per-tenant"
-echo "rate limit, nginx \`return 429\` from one worker; the same client and requests."
+echo "(range), after a warm-up storm of $first_warm before the first shape and of $((requests / 5)) before each other one;"
+echo "tokentap \`proxy\` (-Xmx512m) rejecting by its per-tenant rate limit with its default event loops (one per"
+echo "processor, $(nproc) here) and with one (\`--event-loops 1\`), nginx \`return 429\` from one worker; the same client"
+echo "and requests."
 echo
-echo "| client writes | tokentap µs | tokentap user / sys µs | nginx µs | nginx user / sys µs | tokentap / nginx |"
-echo "|---|---|---|---|---|---|"
+echo "| client writes | tokentap µs | user / sys µs | tokentap, 1 event loop µs | user / sys µs | nginx µs | user / sys µs | tokentap / nginx | tokentap 1 loop / nginx |"
+echo "|---|---|---|---|---|---|---|---|---|"
 # The user / system split of a storm file's median round.
 median_split() {
     awk -v m="$(kv "$1" cpu_us_median)" '/^round=/ {for (i = 1; i <= NF; i++) {split($i, kv, "="); f[kv[1]] = kv[2]}
         if (f["cpu_us"] == m) {printf "%s / %s", f["cpu_user_us"], f["cpu_sys_us"]; exit}}' "$1"
 }
+cell() { # cell FILE: median (range) | user / sys
+    echo "$(kv "$1" cpu_us_median) ($(kv "$1" cpu_us_min)-$(kv "$1" cpu_us_max)) | $(median_split "$1")"
+}
+ratio() { awk -v a="$(kv "$1" cpu_us_median)" -v b="$(kv "$2" cpu_us_median)" 'BEGIN {printf "%.2f", a / b}'; }
 for s in "${shapes[@]}"; do
     set -- $s
-    t="$out/reject-tokentap-$1x$2.txt"; n="$out/reject-nginx-$1x$2.txt"
+    t="$out/reject-tokentap-$1x$2.txt"; t1="$out/reject-tokentap1-$1x$2.txt"; n="$out/reject-nginx-$1x$2.txt"
     label="1 request per write, $1 connections"; (($2 > 1)) && label="$2 pipelined requests per write, $1 connections"
-    echo "| $label | $(kv "$t" cpu_us_median) ($(kv "$t" cpu_us_min)-$(kv "$t" cpu_us_max)) | $(median_split "$t") |" \
-         "$(kv "$n" cpu_us_median) ($(kv "$n" cpu_us_min)-$(kv "$n" cpu_us_max)) | $(median_split "$n") |" \
-         "$(awk -v a="$(kv "$t" cpu_us_median)" -v b="$(kv "$n" cpu_us_median)" 'BEGIN {printf "%.2f", a / b}') |"
+    echo "| $label | $(cell "$t") | $(cell "$t1") | $(cell "$n") | $(ratio "$t" "$n") | $(ratio "$t1" "$n") |"
 done
 echo
-not429=$(cat "$out"/reject-tokentap-*.txt | awk -F= '$1 == "not_429" {s += $2} END {print s + 0}')
+not429=$(cat "$out"/reject-tokentap*-*.txt | awk -F= '$1 == "not_429" {s += $2} END {print s + 0}')
 echo "- shapes where every measured response was a 429 (but for the one request a minute the limit lets through):"\
-     "tokentap $(cat "$out"/reject-tokentap-*.txt | grep -c '^rejected_ok=true') of 3, nginx"\
-     "$(cat "$out"/reject-nginx-*.txt | grep -c '^rejected_ok=true') of 3; tokentap let $not429 measured requests through"\
-     "and counted $rejections rejections (reason \`rate\`) in \`tokentap_rejections_total\`."
+     "tokentap $(cat "$out"/reject-tokentap-*.txt | grep -c '^rejected_ok=true') of 3, tokentap with one loop"\
+     "$(cat "$out"/reject-tokentap1-*.txt | grep -c '^rejected_ok=true') of 3, nginx"\
+     "$(cat "$out"/reject-nginx-*.txt | grep -c '^rejected_ok=true') of 3; the two tokentap proxies let $not429 measured"\
+     "requests through and counted $rejections rejections (reason \`rate\`) in \`tokentap_rejections_total\`."
