@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
@@ -157,11 +158,13 @@ class CaptureWriterTest {
     @Test
     void aStalledDiskAtShutdownDropsWhatIsLeftCountedAndClosesTheFileWhole() throws Exception {
         AtomicLong now = new AtomicLong();
+        CountDownLatch diskReached = new CountDownLatch(1);
         CountDownLatch diskBack = new CountDownLatch(1);
         // The disk stalls on the first write that reaches it (the writer's flush after the first record).
         RollingCaptureFiles.Opener stalling = f -> new FilterOutputStream(RollingCaptureFiles.CREATE_NEW.open(f)) {
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
+                diskReached.countDown();
                 try {
                     diskBack.await();
                 } catch (InterruptedException e) {
@@ -173,7 +176,7 @@ class CaptureWriterTest {
         CaptureConfig c = CaptureConfig.OFF.withDir(dir).withRotation(1 << 20, Duration.ofHours(1), true);
         CaptureWriter w = new CaptureWriter(c, new Random(1), Clock.systemUTC(), now::get, stalling);
         w.record(exchange(1_700_000_000_000_000L));
-        Thread.sleep(300); // the writer takes the first record and blocks in its flush
+        assertThat(diskReached.await(10, TimeUnit.SECONDS)).as("the writer's flush of the first record").isTrue();
         for (int i = 1; i <= 50; i++) {
             w.record(exchange(1_700_000_000_000_000L + i));
         }
