@@ -302,7 +302,7 @@ public final class ProxyCommand implements Callable<Integer> {
         // Shedding reads the scraper's KV-cache and queue figures; retries, the breaker, timeouts and the stream cap
         // are on by default, per-tenant limits and shedding when configured. The tenant map's upkeep (Caffeine's
         // read-buffer drains and evictions, amortised over its calls) runs on the event loop that calls it: handing it
-        // to a pool woke a pool thread (a futex call) every few lookups, 8 % of the CPU of a storm of rejections.
+        // to a pool woke a pool thread (a futex call) every few lookups, about 6 % of the CPU of a rejection storm.
         Protection protection = new Protection(config.protection(), metrics,
                 config.scraper().enabled() ? new UpstreamStateSignals(scraper) : UpstreamSignals.NONE,
                 config.upstream().authority(), System::nanoTime, new Random(), Runnable::run,
