@@ -22,12 +22,13 @@ if ((quick)); then requests=60000; else requests=300000; fi
 build_jars; install_tools; raise_nofile
 work=$(mktemp -d); trap 'stop_all; rm -rf "$work"' EXIT
 
-start_bg "$out/reject-tokentap.log" java -Xmx512m -jar "$TOKENTAP_JAR" proxy --listen 127.0.0.1:19301 \
-    --upstream http://127.0.0.1:9 --admin 127.0.0.1:19302 --per-tenant-limits --requests-per-minute 1 --no-scrape
-tokentap=$LAST_PID
-start_bg "$out/reject-tokentap1.log" java -Xmx512m -jar "$TOKENTAP_JAR" proxy --listen 127.0.0.1:19304 --event-loops 1 \
-    --upstream http://127.0.0.1:9 --admin 127.0.0.1:19305 --per-tenant-limits --requests-per-minute 1 --no-scrape
-tokentap1=$LAST_PID
+start_tokentap() { # start_tokentap NAME PORT ADMIN_PORT [ARGS...]: a proxy that rejects all but 1 request a minute
+    start_bg "$out/reject-$1.log" java -Xmx512m -jar "$TOKENTAP_JAR" proxy --listen "127.0.0.1:$2" \
+        --upstream http://127.0.0.1:9 --admin "127.0.0.1:$3" --per-tenant-limits --requests-per-minute 1 --no-scrape \
+        "${@:4}"
+}
+start_tokentap tokentap 19301 19302; tokentap=$LAST_PID
+start_tokentap tokentap1 19304 19305 --event-loops 1; tokentap1=$LAST_PID
 cat >"$work/nginx.conf" <<CONF
 worker_processes 1;
 pid $work/nginx.pid;
@@ -97,8 +98,8 @@ for s in "${shapes[@]}"; do
 done
 echo
 not429=$(cat "$out"/reject-tokentap*-*.txt | awk -F= '$1 == "not_429" {s += $2} END {print s + 0}')
+ok_shapes() { cat "$out/reject-$1"-*.txt | grep -c '^rejected_ok=true'; } # ok_shapes NAME
 echo "- shapes where every measured response was a 429 (but for the one request a minute the limit lets through):"\
-     "tokentap $(cat "$out"/reject-tokentap-*.txt | grep -c '^rejected_ok=true') of 3, tokentap with one loop"\
-     "$(cat "$out"/reject-tokentap1-*.txt | grep -c '^rejected_ok=true') of 3, nginx"\
-     "$(cat "$out"/reject-nginx-*.txt | grep -c '^rejected_ok=true') of 3; the two tokentap proxies let $not429 measured"\
+     "tokentap $(ok_shapes tokentap) of 3, tokentap with one loop $(ok_shapes tokentap1) of 3, nginx"\
+     "$(ok_shapes nginx) of 3; the two tokentap proxies let $not429 measured"\
      "requests through and counted $rejections rejections (reason \`rate\`) in \`tokentap_rejections_total\`."

@@ -332,7 +332,7 @@ public final class ProxyCommand implements Callable<Integer> {
                 // in the step's time less the second it keeps for closing the file whole.
                 .step("capture", CLOSE_LIMIT, () -> {
                     if (captureWriter != null) {
-                        captureWriter.close(CLOSE_LIMIT.minusSeconds(1));
+                        captureWriter.close(CLOSE_LIMIT);
                     }
                 })
                 .step("scraper", CLOSE_LIMIT, scraper::close)

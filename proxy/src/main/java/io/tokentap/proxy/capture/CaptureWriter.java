@@ -45,7 +45,8 @@ public final class CaptureWriter implements TrafficCapture, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CaptureWriter.class);
     private static final CapturedExchange STOP = new CapturedExchange(0, "", null, null, null, null);
     private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
-    private static final long CLOSE_MARGIN_MILLIS = 1000;
+    /** Of the time close is given, what it keeps for closing the file (at most a third of it). */
+    private static final long CLOSE_MARGIN_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final CaptureConfig config;
     private final Random random;
@@ -144,27 +145,28 @@ public final class CaptureWriter implements TrafficCapture, AutoCloseable {
                 .tag("reason", "shutdown").register(registry);
     }
 
-    /** {@link #close(Duration)} with 30 s to write what is queued. */
+    /** {@link #close(Duration)} within 31 s: 30 s to write what is queued, 1 s to close the file. */
     @Override
     public void close() {
-        close(Duration.ofSeconds(30));
+        close(Duration.ofSeconds(31));
     }
 
     /**
-     * Stops taking records, writes the queued ones for at most {@code writeFor}, counts the rest as dropped
-     * ({@code reason="shutdown"}) and closes the file. Returns once the file is closed, or after {@code writeFor} and
-     * a further second for the close itself (a disk that does not return leaves the writer thread behind).
+     * Stops taking records, writes the queued ones while {@code limit} less a margin for closing the file (1 s, or a
+     * third of the limit) lasts, counts the rest as dropped ({@code reason="shutdown"}) and closes the file. Returns
+     * once the file is closed, or after {@code limit} (a disk that does not return leaves the writer thread behind).
      */
-    public void close(Duration writeFor) {
+    public void close(Duration limit) {
         if (closed) {
             return;
         }
-        writeUntilNanos = nanoTime.getAsLong() + writeFor.toNanos();
+        long limitNanos = limit.toNanos();
+        writeUntilNanos = nanoTime.getAsLong() + limitNanos - Math.min(CLOSE_MARGIN_NANOS, limitNanos / 3);
         closed = true;
         // Wakes a writer waiting on an empty queue; a full queue is emptied first (or dropped once the time is up).
         queue.offer(STOP);
         try {
-            writer.join(writeFor.toMillis() + CLOSE_MARGIN_MILLIS);
+            writer.join(Math.max(1, limit.toMillis()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -180,10 +180,10 @@ class CaptureWriterTest {
         for (int i = 1; i <= 50; i++) {
             w.record(exchange(1_700_000_000_000_000L + i));
         }
-        Thread closing = new Thread(() -> w.close(Duration.ofMillis(100)));
+        Thread closing = new Thread(() -> w.close(Duration.ofSeconds(5)));
         closing.start();
         await().atMost(Duration.ofSeconds(5)).until(() -> !w.sample()); // closed: it samples nothing more
-        now.addAndGet(Duration.ofSeconds(1).toNanos()); // the time close gave is up while the disk is stalled
+        now.addAndGet(Duration.ofSeconds(10).toNanos()); // the time close gave is up while the disk is stalled
         diskBack.countDown();
         closing.join(5_000);
         assertThat(closing.isAlive()).as("close returned").isFalse();
