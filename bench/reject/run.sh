@@ -8,10 +8,11 @@
 # (at least 300,000): the proxy's JIT compiles its hot code and its heap grows to its working size (a heap still
 # growing costs a page fault for every fresh 4 KB page it touches), so the rounds measure the steady state a
 # long-running sidecar is in; the later shapes get a short warm-up of their own (new connections), as nginx does.
-# Three shapes: one request per write over 4 and over 64 connections, and 16 pipelined requests per write. Two
-# tokentap proxies: one with its default event loops (one per processor), and one with a single event loop, as nginx
-# here has a single worker (with fewer loops, each wake-up finds more connections ready: fewer wake-ups and context
-# switches per request).
+# Three shapes: one request per write over 4 and over 64 connections, and 16 pipelined requests per write. Up to four
+# tokentap proxies: on epoll (the default transport) and on io_uring (where the kernel allows it; one submission
+# system call carries a loop's reads and writes), each with its default event loops (one per processor) and with a
+# single event loop, as nginx here has a single worker (with fewer loops, each wake-up finds more connections ready:
+# fewer wake-ups and context switches per request).
 #   bench/reject/run.sh [--quick] [OUT]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,13 +23,22 @@ if ((quick)); then requests=60000; else requests=300000; fi
 build_jars; install_tools; raise_nofile
 work=$(mktemp -d); trap 'stop_all; rm -rf "$work"' EXIT
 
-start_tokentap() { # start_tokentap NAME PORT ADMIN_PORT [ARGS...]: a proxy that rejects all but 1 request a minute
-    start_bg "$out/reject-$1.log" java -Xmx512m -jar "$TOKENTAP_JAR" proxy --listen "127.0.0.1:$2" \
-        --upstream http://127.0.0.1:9 --admin "127.0.0.1:$3" --per-tenant-limits --requests-per-minute 1 --no-scrape \
-        "${@:4}"
-}
-start_tokentap tokentap 19301 19302; tokentap=$LAST_PID
-start_tokentap tokentap1 19304 19305 --event-loops 1; tokentap1=$LAST_PID
+# The tokentap proxies: NAME PORT ADMIN_PORT TRANSPORT EVENT_LOOPS (0: the default, one per processor).
+proxies=("tokentap 19301 19302 epoll 0" "tokentap1 19304 19305 epoll 1")
+if java -cp "$TOKENTAP_JAR" io.tokentap.net.Transports io_uring >/dev/null 2>&1; then
+    proxies+=("uring 19306 19307 io_uring 0" "uring1 19308 19309 io_uring 1")
+else
+    echo "io_uring is not available here: its rows are left out" >&2
+fi
+declare -A pid port
+for p in "${proxies[@]}"; do
+    set -- $p
+    loops=(); (($5 > 0)) && loops=(--event-loops "$5")
+    start_bg "$out/reject-$1.log" java -Xmx512m "-Dtokentap.transport=$4" -jar "$TOKENTAP_JAR" proxy \
+        --listen "127.0.0.1:$2" --upstream http://127.0.0.1:9 --admin "127.0.0.1:$3" --per-tenant-limits \
+        --requests-per-minute 1 --no-scrape "${loops[@]}"
+    pid[$1]=$LAST_PID; port[$1]=$2
+done
 cat >"$work/nginx.conf" <<CONF
 worker_processes 1;
 pid $work/nginx.pid;
@@ -51,7 +61,7 @@ http {
 CONF
 start_bg "$out/reject-nginx.log" nginx -c "$work/nginx.conf" -p "$work" -g 'daemon off;'
 nginx_master=$LAST_PID
-wait_port 19301; wait_port 19303; wait_port 19304
+wait_port 19303; for p in "${proxies[@]}"; do set -- $p; wait_port "$2"; done
 
 storm() { # storm NAME PORT PIDS CONNECTIONS PIPELINE WARMUP
     java -cp "$BENCH_JAR" io.tokentap.bench.reject.RejectionStorm --port "$2" --watch "$3" --requests "$requests" \
@@ -63,43 +73,59 @@ first_warm=$((4 * requests > 300000 ? 4 * requests : 300000))
 warm=$first_warm
 for s in "${shapes[@]}"; do
     set -- $s
-    storm tokentap 19301 "$tokentap" "$1" "$2" "$warm"
-    storm tokentap1 19304 "$tokentap1" "$1" "$2" "$warm"
+    for p in "${proxies[@]}"; do
+        set -- $p $s
+        storm "$1" "$2" "${pid[$1]}" "$6" "$7" "$warm"
+    done
+    set -- $s
     storm nginx 19303 "$(with_children "$nginx_master")" "$1" "$2" $((requests / 5))
     warm=$((requests / 5))
 done
-rejections=$(for a in 19302 19305; do curl -s http://127.0.0.1:$a/metrics; done \
+rejections=$(for p in "${proxies[@]}"; do set -- $p; curl -s "http://127.0.0.1:$3/metrics"; done \
     | awk '/^tokentap_rejections_total\{/ {s += $2} END {printf "%.0f", s}')
 
 echo "### Rejected-request cost"
 echo
 echo "Whole-process CPU per request answered 429 (user + system, from /proc), median of 3 storms of $requests requests"
-echo "(range), after a warm-up storm of $first_warm before the first shape and of $((requests / 5)) before each other one;"
-echo "tokentap \`proxy\` (-Xmx512m) rejecting by its per-tenant rate limit with its default event loops (one per"
-echo "processor, $(nproc) here) and with one (\`--event-loops 1\`), nginx \`return 429\` from one worker; the same client"
-echo "and requests."
+echo "(range) and the user / system split of the median storm, after a warm-up storm of $first_warm before the first"
+echo "shape and of $((requests / 5)) before each other one; tokentap \`proxy\` (-Xmx512m) rejecting by its per-tenant"
+echo "rate limit, on epoll (the default) and on io_uring (\`-Dtokentap.transport=io_uring\`), each with its default event"
+echo "loops (one per processor, $(nproc) here) and with one (\`--event-loops 1\`); nginx \`return 429\` from one worker;"
+echo "the same client and requests. \"/ nginx\": the median over nginx's median in the same shape."
 echo
-echo "| client writes | tokentap µs | user / sys µs | tokentap, 1 event loop µs | user / sys µs | nginx µs | user / sys µs | tokentap / nginx | tokentap 1 loop / nginx |"
-echo "|---|---|---|---|---|---|---|---|---|"
+header="| server"; rule="|---"
+for s in "${shapes[@]}"; do
+    set -- $s
+    label="1 request per write, $1 connections"; (($2 > 1)) && label="$2 pipelined per write, $1 connections"
+    header+=" | $label: µs | user / sys | / nginx"; rule+="|---|---|---"
+done
+echo "$header |"; echo "$rule|"
 # The user / system split of a storm file's median round.
 median_split() {
     awk -v m="$(kv "$1" cpu_us_median)" '/^round=/ {for (i = 1; i <= NF; i++) {split($i, kv, "="); f[kv[1]] = kv[2]}
         if (f["cpu_us"] == m) {printf "%s / %s", f["cpu_user_us"], f["cpu_sys_us"]; exit}}' "$1"
 }
-cell() { # cell FILE: median (range) | user / sys
-    echo "$(kv "$1" cpu_us_median) ($(kv "$1" cpu_us_min)-$(kv "$1" cpu_us_max)) | $(median_split "$1")"
-}
 ratio() { awk -v a="$(kv "$1" cpu_us_median)" -v b="$(kv "$2" cpu_us_median)" 'BEGIN {printf "%.2f", a / b}'; }
-for s in "${shapes[@]}"; do
-    set -- $s
-    t="$out/reject-tokentap-$1x$2.txt"; t1="$out/reject-tokentap1-$1x$2.txt"; n="$out/reject-nginx-$1x$2.txt"
-    label="1 request per write, $1 connections"; (($2 > 1)) && label="$2 pipelined requests per write, $1 connections"
-    echo "| $label | $(cell "$t") | $(cell "$t1") | $(cell "$n") | $(ratio "$t" "$n") | $(ratio "$t1" "$n") |"
+row() { # row NAME LABEL
+    local line="| $2"
+    for s in "${shapes[@]}"; do
+        set -- $s "$1"
+        f="$out/reject-$3-$1x$2.txt"; n="$out/reject-nginx-$1x$2.txt"
+        line+=" | $(kv "$f" cpu_us_median) ($(kv "$f" cpu_us_min)-$(kv "$f" cpu_us_max)) | $(median_split "$f") | $(ratio "$f" "$n")"
+    done
+    echo "$line |"
+}
+for p in "${proxies[@]}"; do
+    set -- $p
+    label="tokentap, $4, "; if (($5 > 0)); then label+="$5 event loop"; else label+="default event loops"; fi
+    row "$1" "$label"
 done
+row nginx "nginx, 1 worker"
 echo
-not429=$(cat "$out"/reject-tokentap*-*.txt | awk -F= '$1 == "not_429" {s += $2} END {print s + 0}')
+not429=$(for p in "${proxies[@]}"; do set -- $p; cat "$out/reject-$1"-*.txt; done \
+    | awk -F= '$1 == "not_429" {s += $2} END {print s + 0}')
 ok_shapes() { cat "$out/reject-$1"-*.txt | grep -c '^rejected_ok=true'; } # ok_shapes NAME
+ok=""; for p in "${proxies[@]}"; do set -- $p; ok+="$1 $(ok_shapes "$1") of 3, "; done
 echo "- shapes where every measured response was a 429 (but for the one request a minute the limit lets through):"\
-     "tokentap $(ok_shapes tokentap) of 3, tokentap with one loop $(ok_shapes tokentap1) of 3, nginx"\
-     "$(ok_shapes nginx) of 3; the two tokentap proxies let $not429 measured"\
+     "${ok}nginx $(ok_shapes nginx) of 3; the ${#proxies[@]} tokentap proxies let $not429 measured"\
      "requests through and counted $rejections rejections (reason \`rate\`) in \`tokentap_rejections_total\`."
