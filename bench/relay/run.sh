@@ -4,6 +4,8 @@
 # of streams, the probe client (RelayProbe) runs each path back to back and records receive − send of every event;
 # it samples each proxy's CPU (user + system over the measured window, all its processes) and RSS.
 # The JVMs are warmed up first until their JIT settles (20-120 s of traffic, not measured). Writes a markdown section to stdout and the raw key=value files to OUT.
+# TOKENTAP_TRANSPORT=io_uring runs the tokentap path on io_uring instead of epoll; RELAY_LEVELS="1000:20" picks the
+# levels (streams:events per second per stream).
 #   bench/relay/run.sh [--quick] [OUT]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,7 +26,7 @@ start_bg "$out/upstream.log" java -Xmx1g -cp "$BENCH_JAR" io.tokentap.bench.rela
 upstream=$LAST_PID
 
 start_tokentap() {
-    start_bg "$out/tokentap.log" java -Xmx512m -jar "$TOKENTAP_JAR" proxy --listen 127.0.0.1:19101 \
+    start_bg "$out/tokentap.log" java -Xmx512m "-Dtokentap.transport=${TOKENTAP_TRANSPORT:-epoll}" -jar "$TOKENTAP_JAR" proxy --listen 127.0.0.1:19101 \
         --upstream http://127.0.0.1:19100 --admin 127.0.0.1:19102 --log-requests --max-connections 20000 \
         --max-pending-acquires 20000 --drain-timeout 1s --no-scrape
     tokentap=$LAST_PID
@@ -139,7 +141,7 @@ done
 # The markdown section.
 echo "### Relay overhead"
 echo
-echo "Events per stream per second: $(for l in $levels; do echo -n "${l%%:*} streams → ${l##*:}/s; "; done)"
+echo "tokentap runs on ${TOKENTAP_TRANSPORT:-epoll}. Events per stream per second: $(for l in $levels; do echo -n "${l%%:*} streams → ${l##*:}/s; "; done)"
 echo "$events_per_request events per request (then the next request on the same connection); warm-up ${warmup} s,"
 echo "measured ${duration} s per path, paths run one after the other at each level. \"timer late p99\": how late a C"
 echo "program sleeping to a deadline every millisecond (bench/lib/timer_floor.c) woke, p99, in the same window: the"

@@ -1,5 +1,6 @@
 package io.tokentap.cli;
 
+import io.tokentap.net.Transports;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -33,9 +34,20 @@ public final class Main implements Runnable {
         System.exit(commandLine().execute(args));
     }
 
-    /** The command tree, for tests and for {@link #main}. */
+    /**
+     * The command tree, for tests and for {@link #main}. A transport the machine cannot run ({@code
+     * -Dtokentap.transport}) is a usage error with its reason, like a bad option, not a stack trace.
+     */
     public static CommandLine commandLine() {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler((e, cli, parsed) -> {
+                    if (e instanceof Transports.UnusableTransportException) {
+                        cli.getErr().println(cli.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+                        cli.getErr().flush();
+                        return CommandLine.ExitCode.USAGE;
+                    }
+                    throw e;
+                });
     }
 
     @Override

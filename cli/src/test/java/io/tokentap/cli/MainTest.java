@@ -2,6 +2,7 @@ package io.tokentap.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tokentap.net.Transports;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.Set;
@@ -58,6 +59,24 @@ class MainTest {
     void proxyHelpNamesTheIssueFlags() {
         Run r = run("proxy", "--help");
         assertThat(r.out()).contains("--listen", "--upstream", "--config", "--admin");
+    }
+
+    @Test
+    void aTransportThatCannotRunIsAUsageErrorWithItsReasonAndNoStackTrace() {
+        String before = System.getProperty(Transports.PROPERTY);
+        System.setProperty(Transports.PROPERTY, "kqueue");
+        try {
+            Run r = run("sim", "--listen", "127.0.0.1:0");
+            assertThat(r.code()).isEqualTo(2);
+            assertThat(r.err()).isEqualTo("tokentap sim: tokentap.transport must be epoll, io_uring or nio, not 'kqueue'"
+                    + System.lineSeparator());
+        } finally {
+            if (before == null) {
+                System.clearProperty(Transports.PROPERTY);
+            } else {
+                System.setProperty(Transports.PROPERTY, before);
+            }
+        }
     }
 
     @Test

@@ -37,6 +37,13 @@ public final class Transports {
     /** The transports, in the order the property names them. */
     public enum Kind { EPOLL, IO_URING, NIO }
 
+    /** The property names no transport, or one this machine cannot run; the message says which and why. */
+    public static final class UnusableTransportException extends RuntimeException {
+        UnusableTransportException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     private Transports() {
     }
 
@@ -44,8 +51,8 @@ public final class Transports {
      * The transport the property asks for, as it runs here: epoll falls back to NIO where its native library does
      * not load (not Linux, or an unsupported CPU); io_uring does not fall back.
      *
-     * @throws IllegalArgumentException when the property names no transport
-     * @throws IllegalStateException when io_uring is asked for and this kernel or its sandbox refuses it
+     * @throws UnusableTransportException when the property names no transport, or names io_uring and this kernel
+     *     or its sandbox refuses it
      */
     public static Kind kind() {
         return kind(System.getProperty(PROPERTY, "epoll"));
@@ -57,14 +64,14 @@ public final class Transports {
             case "epoll", "" -> Epoll.isAvailable() ? Kind.EPOLL : Kind.NIO;
             case "io_uring", "io-uring", "iouring" -> {
                 if (!IoUring.isAvailable()) {
-                    throw new IllegalStateException(PROPERTY + "=io_uring, but io_uring is not available here ("
+                    throw new UnusableTransportException(PROPERTY + "=io_uring, but io_uring is not available here ("
                             + IoUring.unavailabilityCause() + "); use epoll, the default", IoUring.unavailabilityCause());
                 }
                 yield Kind.IO_URING;
             }
             case "nio" -> Kind.NIO;
-            default -> throw new IllegalArgumentException(
-                    PROPERTY + " must be epoll, io_uring or nio, not '" + property + "'");
+            default -> throw new UnusableTransportException(
+                    PROPERTY + " must be epoll, io_uring or nio, not '" + property + "'", null);
         };
     }
 
@@ -112,7 +119,7 @@ public final class Transports {
     public static void main(String[] args) {
         try {
             System.out.println((args.length > 0 ? kind(args[0]) : kind()).name().toLowerCase(Locale.ROOT));
-        } catch (RuntimeException e) {
+        } catch (UnusableTransportException e) {
             System.err.println(e.getMessage());
             System.exit(1);
         }

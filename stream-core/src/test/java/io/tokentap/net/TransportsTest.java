@@ -35,7 +35,7 @@ class TransportsTest {
         assertThat(Transports.kind("epoll")).isEqualTo(Epoll.isAvailable() ? Transports.Kind.EPOLL : Transports.Kind.NIO);
         assertThat(Transports.kind("")).isEqualTo(Transports.kind("epoll"));
         assertThatThrownBy(() -> Transports.kind("kqueue"))
-                .isInstanceOf(IllegalArgumentException.class)
+                .isInstanceOf(Transports.UnusableTransportException.class)
                 .hasMessage("tokentap.transport must be epoll, io_uring or nio, not 'kqueue'");
     }
 
@@ -45,7 +45,7 @@ class TransportsTest {
             assertThat(Transports.kind("io_uring")).isEqualTo(Transports.Kind.IO_URING);
         } else {
             assertThatThrownBy(() -> Transports.kind("io_uring"))
-                    .isInstanceOf(IllegalStateException.class)
+                    .isInstanceOf(Transports.UnusableTransportException.class)
                     .hasMessageContaining("io_uring is not available here");
         }
     }
