@@ -107,10 +107,10 @@ median_split() {
 }
 ratio() { awk -v a="$(kv "$1" cpu_us_median)" -v b="$(kv "$2" cpu_us_median)" 'BEGIN {printf "%.2f", a / b}'; }
 row() { # row NAME LABEL
-    local line="| $2"
+    local name=$1 line="| $2"
     for s in "${shapes[@]}"; do
-        set -- $s "$1"
-        f="$out/reject-$3-$1x$2.txt"; n="$out/reject-nginx-$1x$2.txt"
+        set -- $s
+        f="$out/reject-$name-$1x$2.txt"; n="$out/reject-nginx-$1x$2.txt"
         line+=" | $(kv "$f" cpu_us_median) ($(kv "$f" cpu_us_min)-$(kv "$f" cpu_us_max)) | $(median_split "$f") | $(ratio "$f" "$n")"
     done
     echo "$line |"
