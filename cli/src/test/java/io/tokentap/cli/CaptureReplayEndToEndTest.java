@@ -203,29 +203,104 @@ class CaptureReplayEndToEndTest {
         StringWriter err = new StringWriter();
         Path workload = dir.resolve("chat.yaml");
         Files.writeString(workload, "type: synthetic\nclasses: [{name: chat, prompt_tokens: 200, output_tokens: 16}]\n");
-        int code = cli(new RunCommand(), out, err, "--target", p.url(), "--out", dir.resolve("run").toString(),
+        // A first run warms the JIT of the generator, the proxy and the simulator (one JVM here): cold, the
+        // generator's own code added 3-4 ms to the median of the first 300 requests.
+        int code = cli(new RunCommand(), out, err, "--target", p.url(), "--out", dir.resolve("warm-up").toString(),
+                "--concurrency", "2", "--requests", "600", "--duration", "60s", "--workload", workload.toString());
+        assertThat(code).as(err.toString()).isZero();
+        // What the machine itself puts between a client and the proxy: the same requests from two blocking socket
+        // clients that do nothing but write the request and look for the first content event.
+        p.ttftNanos().clear();
+        Histogram minimal = minimalClientTtft(p.url(), 2, 150);
+        Histogram minimalProxy = histogramMicros(p.ttftNanos());
+        p.ttftNanos().clear();
+        code = cli(new RunCommand(), out, err, "--target", p.url(), "--out", dir.resolve("run").toString(),
                 "--concurrency", "2", "--requests", "300", "--duration", "60s", "--workload", workload.toString());
         assertThat(code).as(err.toString()).isZero();
         p.server().close();
         RunResult r = new ResultsJson(MAPPER).read(dir.resolve("run").resolve("results.json"));
         StageStats s = r.total();
-        Histogram proxySide = new Histogram(3);
-        p.ttftNanos().forEach(n -> proxySide.recordValue(TimeUnit.NANOSECONDS.toMicros(n)));
+        Histogram proxySide = histogramMicros(p.ttftNanos());
         assertThat(proxySide.getTotalCount()).isEqualTo(s.histogram(LoadMetric.TTFT).getTotalCount()).isEqualTo(300);
+        assertThat(minimalProxy.getTotalCount()).isEqualTo(minimal.getTotalCount()).isEqualTo(300);
         double gen50 = s.millis(LoadMetric.TTFT, 50);
         double prx50 = proxySide.getValueAtPercentile(50) / 1000.0;
-        double gen99 = s.millis(LoadMetric.TTFT, 99);
-        double prx99 = proxySide.getValueAtPercentile(99) / 1000.0;
-        System.out.printf("TTFT generator vs proxy, same 300 requests: p50 %.3f vs %.3f ms (difference %.3f ms, "
-                + "bound 2 ms); p99 %.3f vs %.3f ms%n", gen50, prx50, gen50 - prx50, gen99, prx99);
+        double hops = (minimal.getValueAtPercentile(50) - minimalProxy.getValueAtPercentile(50)) / 1000.0;
+        System.out.printf("TTFT generator vs proxy, same 300 requests: p50 %.3f vs %.3f ms (difference %.3f ms); "
+                + "p99 %.3f vs %.3f ms. Minimal socket client vs proxy: p50 %.3f vs %.3f ms (difference %.3f ms)%n",
+                gen50, prx50, gen50 - prx50, s.millis(LoadMetric.TTFT, 99), proxySide.getValueAtPercentile(99) / 1000.0,
+                minimal.getValueAtPercentile(50) / 1000.0, minimalProxy.getValueAtPercentile(50) / 1000.0, hops);
         // The generator's TTFT contains the proxy's plus the loopback hops on both sides: never less.
         assertThat(gen50).isGreaterThanOrEqualTo(prx50 - 0.05);
-        // At the median within 2 ms, on an idle machine: with other work on the cores, the generator's and the
-        // proxy's event loops (one process here) wait for CPU at different moments and the gap says nothing.
+        // At the median, the generator adds at most 1 ms to what the machine's hops cost a client that does nothing
+        // else (on this 2-core VM those hops alone were 1-2 ms at the median, for an aiohttp client too). Only on an
+        // idle machine: with other work on the cores, the clients' and the proxy's event loops wait for CPU at
+        // different moments and the gap says nothing.
         double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         int cores = Runtime.getRuntime().availableProcessors();
         Assumptions.assumeTrue(load >= 0 && load < cores * 0.5,
-                String.format("machine busy (load %.1f on %d cores): 2 ms bound not checked", load, cores));
-        assertThat(gen50 - prx50).isLessThanOrEqualTo(2.0);
+                String.format("machine busy (load %.1f on %d cores): the 1 ms bound is not checked", load, cores));
+        assertThat(gen50 - prx50).isLessThanOrEqualTo(Math.max(0, hops) + 1.0);
+    }
+
+    private static Histogram histogramMicros(Iterable<Long> nanos) {
+        Histogram h = new Histogram(3);
+        nanos.forEach(n -> h.recordValue(TimeUnit.NANOSECONDS.toMicros(n)));
+        return h;
+    }
+
+    /**
+     * TTFT (microseconds) from {@code clients} threads, each sending {@code requests} streamed chat requests one after
+     * the other on one keep-alive socket: from just before the write to the read that brings the first non-empty
+     * {@code content}.
+     */
+    private static Histogram minimalClientTtft(String url, int clients, int requests) throws Exception {
+        java.net.URI uri = java.net.URI.create(url);
+        String body = "{\"model\":\"default\",\"stream\":true,\"max_tokens\":16,\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"" + " the".repeat(200) + "\"}]}";
+        byte[] request = ("POST /v1/chat/completions HTTP/1.1\r\nHost: " + uri.getHost() + "\r\n"
+                + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        java.util.regex.Pattern content = java.util.regex.Pattern.compile("\"content\":\"[^\"]");
+        org.HdrHistogram.ConcurrentHistogram h = new org.HdrHistogram.ConcurrentHistogram(3);
+        List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(clients);
+        try {
+            for (int c = 0; c < clients; c++) {
+                done.add(pool.submit(() -> {
+                    try (java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort())) {
+                        socket.setTcpNoDelay(true);
+                        var in = socket.getInputStream();
+                        byte[] buf = new byte[65536];
+                        for (int i = 0; i < requests; i++) {
+                            StringBuilder seen = new StringBuilder();
+                            long start = System.nanoTime();
+                            long first = -1;
+                            socket.getOutputStream().write(request);
+                            while (seen.indexOf("\r\n0\r\n\r\n") < 0) {
+                                int n = in.read(buf);
+                                if (n < 0) {
+                                    throw new IllegalStateException("the proxy closed the connection");
+                                }
+                                long now = System.nanoTime();
+                                seen.append(new String(buf, 0, n, java.nio.charset.StandardCharsets.US_ASCII));
+                                if (first < 0 && content.matcher(seen).find()) {
+                                    first = now;
+                                }
+                            }
+                            assertThat(first).as("a content event").isPositive();
+                            h.recordValue(TimeUnit.NANOSECONDS.toMicros(first - start));
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (var f : done) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return h;
     }
 }
