@@ -63,6 +63,16 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     /** The HTTP codec's context: a chunk framed here is written from it, past the codec's encoder. */
     private ChannelHandlerContext codecCtx;
+    /**
+     * The upstream connection a request head was written to and not yet flushed: the body parts of the same client
+     * read go with it in one system call (flushed by the body, at the end of the client's read, or at the end of a
+     * drain outside a read).
+     */
+    private Channel requestUnflushed;
+    /** Between a client read and its read-complete. */
+    private boolean reading;
+    /** A response head was written and not yet flushed (see {@link #onUpstreamReadComplete}). */
+    private boolean headUnflushed;
     private Exchange exchange;
     private boolean inDrainLoop;
     private boolean requestBodyPaused;
@@ -88,8 +98,25 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
+        reading = true;
         inbox.add(o);
         drain();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        reading = false;
+        flushRequest();
+        ctx.fireChannelReadComplete();
+    }
+
+    /** Sends a request head that waited for its body (see {@link #onAcquired}). */
+    private void flushRequest() {
+        if (requestUnflushed != null) {
+            Channel up = requestUnflushed;
+            requestUnflushed = null;
+            up.flush();
+        }
     }
 
     /** Relays what the inbox holds, as far as the current state allows. */
@@ -113,6 +140,9 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
             }
         } finally {
             inDrainLoop = false;
+        }
+        if (!reading) {
+            flushRequest(); // else at the end of the client's read, which may still bring the body
         }
         updateAutoRead();
     }
@@ -249,7 +279,10 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         up.config().setAutoRead(ctx.channel().isWritable());
         HttpRequest head = ex.pendingRequest;
         ex.pendingRequest = null;
-        up.writeAndFlush(head, up.voidPromise());
+        // The head waits for the body parts of the same client read, so that a request goes out in one system
+        // call and reaches the server in one segment (see requestUnflushed).
+        up.write(head, up.voidPromise());
+        requestUnflushed = up;
         if (ex.retry != null) {
             ex.attemptStartNanos = System.nanoTime();
             if (ex.requestDone && ex.bodyCopy != null) {
@@ -290,6 +323,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         } else {
             ex.bodyPartRelayed = true;
             up.writeAndFlush(c, up.voidPromise());
+            requestUnflushed = null;
             if (!up.isWritable()) {
                 requestBodyPaused = true;
             }
@@ -334,7 +368,18 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         boolean bodyless = "HEAD".equals(ex.method) || code == 204 || code == 304;
         ex.clientKeepAlive = RelayHeaders.toClient(r, ex.clientVersion, ex.clientKeepAlive, bodyless);
         ex.chunkedToClient = !bodyless && codecCtx != null && HttpUtil.isTransferEncodingChunked(r);
-        ctx.writeAndFlush(r, ctx.voidPromise());
+        // Flushed with the first body part when it came in the same read (one system call for both), else at the
+        // end of the read (onUpstreamReadComplete).
+        ctx.write(r, ctx.voidPromise());
+        headUnflushed = true;
+    }
+
+    /** The upstream read that brought a response head has been handled: the head goes out if nothing took it. */
+    void onUpstreamReadComplete() {
+        if (headUnflushed) {
+            headUnflushed = false;
+            ctx.flush();
+        }
     }
 
     void onUpstreamContent(Exchange ex, HttpContent c, long nanos) {

@@ -65,6 +65,14 @@ final class UpstreamRelayHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (client != null) {
+            client.onUpstreamReadComplete();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
     private void failed(ChannelHandlerContext ctx, Throwable cause) {
         errors.report("upstream", cause, exchange);
         ClientRelayHandler c = client;
