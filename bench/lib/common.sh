@@ -3,7 +3,7 @@
 # Every process a script starts goes through `start_bg`, and the EXIT trap stops them all by pid.
 
 BENCH_JAR=bench/jmh/target/tokentap-bench.jar
-TOKENTAP_JAR=cli/target/tokentap.jar
+TOKENTAP_JAR=${TOKENTAP_JAR:-cli/target/tokentap.jar}
 BENCH_PIDS=()
 
 build_jars() {
