@@ -9,7 +9,7 @@ source bench/lib/common.sh
 quick=0; [[ "${1:-}" == --quick ]] && { quick=1; shift; }
 out="${1:-bench/out}"; mkdir -p "$out"
 build_jars
-opts=(-f 1); ((quick)) && opts=(-f 1 -wi 1 -w 1 -i 3 -r 1)
+opts=(-f 1); ((quick)) && opts=(-f 1 -wi 1 -w 1 -i 2 -r 1)
 java -jar "$BENCH_JAR" "${opts[@]}" -rf json -rff "$out/jmh.json" >"$out/jmh.log" 2>&1
 echo "### Micro-benchmarks (JMH, one thread)"
 echo
