@@ -423,6 +423,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
                 }
                 ctx.writeAndFlush(out, ctx.voidPromise());
             }
+            headUnflushed = false; // flushed with this part
             if (tapping) {
                 if (view == null) {
                     // A filtered copy went out instead, or the frame: the body is the tap's alone now.
