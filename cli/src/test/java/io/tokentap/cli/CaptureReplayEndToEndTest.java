@@ -208,15 +208,19 @@ class CaptureReplayEndToEndTest {
         int code = cli(new RunCommand(), out, err, "--target", p.url(), "--out", dir.resolve("warm-up").toString(),
                 "--concurrency", "2", "--requests", "600", "--duration", "60s", "--workload", workload.toString());
         assertThat(code).as(err.toString()).isZero();
+        // The proxy logs a request once it has written its end, which can be just after the client has read it.
+        awaitCount(p.ttftNanos(), 600);
+        p.ttftNanos().clear();
         // What the machine itself puts between a client and the proxy: the same requests from two blocking socket
         // clients that do nothing but write the request and look for the first content event.
-        p.ttftNanos().clear();
         Histogram minimal = minimalClientTtft(p.url(), 2, 150);
+        awaitCount(p.ttftNanos(), 300);
         Histogram minimalProxy = histogramMicros(p.ttftNanos());
         p.ttftNanos().clear();
         code = cli(new RunCommand(), out, err, "--target", p.url(), "--out", dir.resolve("run").toString(),
                 "--concurrency", "2", "--requests", "300", "--duration", "60s", "--workload", workload.toString());
         assertThat(code).as(err.toString()).isZero();
+        awaitCount(p.ttftNanos(), 300);
         p.server().close();
         RunResult r = new ResultsJson(MAPPER).read(dir.resolve("run").resolve("results.json"));
         StageStats s = r.total();
@@ -241,6 +245,15 @@ class CaptureReplayEndToEndTest {
         Assumptions.assumeTrue(load >= 0 && load < cores * 0.5,
                 String.format("machine busy (load %.1f on %d cores): the 1 ms bound is not checked", load, cores));
         assertThat(gen50 - prx50).isLessThanOrEqualTo(Math.max(0, hops) + 1.0);
+    }
+
+    /** Waits (at most 10 s) until the proxy has logged {@code n} requests. */
+    private static void awaitCount(java.util.Collection<Long> logged, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (logged.size() < n && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(logged).as("requests the proxy logged").hasSize(n);
     }
 
     private static Histogram histogramMicros(Iterable<Long> nanos) {
