@@ -24,22 +24,33 @@ import io.tokentap.proxy.relay.WireFormatTap;
 import io.tokentap.sim.http.SimServer;
 import io.tokentap.sim.profile.ProfileLoader;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
 import java.io.StringWriter;
+import java.lang.management.ManagementFactory;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -248,11 +259,8 @@ class CaptureReplayEndToEndTest {
     }
 
     /** Waits (at most 10 s) until the proxy has logged {@code n} requests. */
-    private static void awaitCount(java.util.Collection<Long> logged, int n) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (logged.size() < n && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+    private static void awaitCount(Collection<Long> logged, int n) {
+        Awaitility.await("requests the proxy logged").atMost(Duration.ofSeconds(10)).until(() -> logged.size() >= n);
         assertThat(logged).as("requests the proxy logged").hasSize(n);
     }
 
@@ -268,20 +276,20 @@ class CaptureReplayEndToEndTest {
      * {@code content}.
      */
     private static Histogram minimalClientTtft(String url, int clients, int requests) throws Exception {
-        java.net.URI uri = java.net.URI.create(url);
+        URI uri = URI.create(url);
         String body = "{\"model\":\"default\",\"stream\":true,\"max_tokens\":16,\"messages\":[{\"role\":\"user\","
                 + "\"content\":\"" + " the".repeat(200) + "\"}]}";
         byte[] request = ("POST /v1/chat/completions HTTP/1.1\r\nHost: " + uri.getHost() + "\r\n"
                 + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
-                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        java.util.regex.Pattern content = java.util.regex.Pattern.compile("\"content\":\"[^\"]");
-        org.HdrHistogram.ConcurrentHistogram h = new org.HdrHistogram.ConcurrentHistogram(3);
-        List<java.util.concurrent.Future<?>> done = new ArrayList<>();
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(clients);
+                .getBytes(StandardCharsets.US_ASCII);
+        Pattern content = Pattern.compile("\"content\":\"[^\"]");
+        ConcurrentHistogram h = new ConcurrentHistogram(3);
+        List<Future<?>> done = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
         try {
             for (int c = 0; c < clients; c++) {
                 done.add(pool.submit(() -> {
-                    try (java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort())) {
+                    try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
                         socket.setTcpNoDelay(true);
                         var in = socket.getInputStream();
                         byte[] buf = new byte[65536];
@@ -296,7 +304,7 @@ class CaptureReplayEndToEndTest {
                                     throw new IllegalStateException("the proxy closed the connection");
                                 }
                                 long now = System.nanoTime();
-                                seen.append(new String(buf, 0, n, java.nio.charset.StandardCharsets.US_ASCII));
+                                seen.append(new String(buf, 0, n, StandardCharsets.US_ASCII));
                                 if (first < 0 && content.matcher(seen).find()) {
                                     first = now;
                                 }
