@@ -235,6 +235,7 @@ class CaptureReplayEndToEndTest {
         p.server().close();
         RunResult r = new ResultsJson(MAPPER).read(dir.resolve("run").resolve("results.json"));
         StageStats s = r.total();
+        StageStats stage = r.stages().get(0);
         Histogram proxySide = histogramMicros(p.ttftNanos());
         assertThat(proxySide.getTotalCount()).isEqualTo(s.histogram(LoadMetric.TTFT).getTotalCount()).isEqualTo(300);
         assertThat(minimalProxy.getTotalCount()).isEqualTo(minimal.getTotalCount()).isEqualTo(300);
@@ -242,9 +243,11 @@ class CaptureReplayEndToEndTest {
         double prx50 = proxySide.getValueAtPercentile(50) / 1000.0;
         double hops = (minimal.getValueAtPercentile(50) - minimalProxy.getValueAtPercentile(50)) / 1000.0;
         System.out.printf("TTFT generator vs proxy, same 300 requests: p50 %.3f vs %.3f ms (difference %.3f ms); "
-                + "p99 %.3f vs %.3f ms. Minimal socket client vs proxy: p50 %.3f vs %.3f ms (difference %.3f ms)%n",
+                + "p99 %.3f vs %.3f ms. Minimal socket client vs proxy: p50 %.3f vs %.3f ms (difference %.3f ms). "
+                + "Generator client-bound: %s %s%n",
                 gen50, prx50, gen50 - prx50, s.millis(LoadMetric.TTFT, 99), proxySide.getValueAtPercentile(99) / 1000.0,
-                minimal.getValueAtPercentile(50) / 1000.0, minimalProxy.getValueAtPercentile(50) / 1000.0, hops);
+                minimal.getValueAtPercentile(50) / 1000.0, minimalProxy.getValueAtPercentile(50) / 1000.0, hops,
+                stage.clientBound(), stage.clientBoundReason());
         // The generator's TTFT contains the proxy's plus the loopback hops on both sides: never less.
         assertThat(gen50).isGreaterThanOrEqualTo(prx50 - 0.05);
         // At the median, the generator adds at most 1 ms to what the machine's hops cost a client that does nothing
@@ -255,6 +258,11 @@ class CaptureReplayEndToEndTest {
         int cores = Runtime.getRuntime().availableProcessors();
         Assumptions.assumeTrue(load >= 0 && load < cores * 0.5,
                 String.format("machine busy (load %.1f on %d cores): the 1 ms bound is not checked", load, cores));
+        // The load average lags by a minute; the generator's own verdict is of this run: when its event loops ran
+        // late it says its figures describe itself, not the server, and so does this comparison.
+        Assumptions.assumeFalse(stage.clientBound(),
+                "the load generator flagged itself client-bound (" + stage.clientBoundReason() + "): the 1 ms bound is "
+                        + "not checked");
         assertThat(gen50 - prx50).isLessThanOrEqualTo(Math.max(0, hops) + 1.0);
     }
 
