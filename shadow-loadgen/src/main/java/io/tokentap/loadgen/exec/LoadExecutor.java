@@ -108,7 +108,8 @@ public final class LoadExecutor {
         long length = warmup == null ? stage.profile().duration().toNanos()
                 : warmup.max().toNanos() + HOLD_STRETCH * stage.profile().duration().toNanos();
         long end = stage.model() == LoadModel.REPLAY ? deadlineNanos : Math.min(deadlineNanos, start + length);
-        StageRun run = new StageRun(stage, new SynchronizedWorkload(workload), recorder, budget, start, end, warmup);
+        StageRun run = new StageRun(stage, new SynchronizedWorkload(workload), recorder, budget, start, end, warmup,
+                running);
         running = run;
         dispatcher.execute(stage.model() == LoadModel.CLOSED ? run::closedTick : () -> run.openTick(schedule));
         if (warmup != null) {
@@ -200,10 +201,13 @@ public final class LoadExecutor {
         // Closed model: users running and users asked to leave.
         final AtomicLong users = new AtomicLong();
         final AtomicLong retiring = new AtomicLong();
+        // The stage run before this one, whose closed users may still be finishing their last request.
+        final StageRun previous;
 
         StageRun(StageSpec stage, Workload workload, StageRecorder recorder, RequestBudget budget, long startNanos,
-                 long endNanos, Warmup warmup) {
+                 long endNanos, Warmup warmup, StageRun previous) {
             this.stage = stage;
+            this.previous = previous;
             this.workload = workload;
             this.recorder = recorder;
             this.budget = budget;
@@ -405,9 +409,24 @@ public final class LoadExecutor {
                 finish(endNanos < startNanos + stage.profile().duration().toNanos() ? "max duration" : "stage complete");
                 return;
             }
+            refill(now);
+            dispatcher.schedule(this::closedTick, Math.min(50_000_000L, endNanos - now), TimeUnit.NANOSECONDS);
+        }
+
+        /**
+         * Brings the closed stage to its level at {@code now}: starts users, takes back users asked to leave, or asks
+         * some to leave. Users of earlier stages still finishing their last request count toward the level, so that
+         * back-to-back closed stages hand their users on instead of stacking them (a step from 2 to 4 users never
+         * puts 6 requests in flight); each one that ends makes room for a user of this stage ({@link #carriedLeft}).
+         */
+        void refill(long now) {
+            if (stopped) {
+                return;
+            }
             long target = Math.round(profile.valueAt(Math.max(0, now - profileStartNanos(now)) / 1e9));
             long active = users.get() - retiring.get();
-            for (long i = active; i < target && !stopped; i++) {
+            long carried = carried();
+            for (long i = active + carried; i < target && !stopped; i++) {
                 if (retiring.get() > 0) {
                     retiring.decrementAndGet();
                 } else {
@@ -418,7 +437,23 @@ public final class LoadExecutor {
             if (active > target) {
                 retiring.addAndGet(active - target);
             }
-            dispatcher.schedule(this::closedTick, Math.min(50_000_000L, endNanos - now), TimeUnit.NANOSECONDS);
+        }
+
+        /** Closed users of the stages before this one that have not left yet (a stopped stage's only go down). */
+        long carried() {
+            long n = 0;
+            for (StageRun p = previous; p != null; p = p.previous) {
+                n += p.users.get();
+            }
+            return n;
+        }
+
+        /** A user of this stage left after it stopped: the running closed stage may start one in its place. */
+        void carriedLeft() {
+            StageRun next = running;
+            if (next != this && next != null && next.stage.model() == LoadModel.CLOSED) {
+                dispatcher.execute(() -> next.refill(nanoTime.getAsLong()));
+            }
         }
 
         /** A closed user sends its next request: the session's next turn, or a fresh one from the workload. */
@@ -459,6 +494,7 @@ public final class LoadExecutor {
         private boolean leave() {
             if (stopped) {
                 users.decrementAndGet();
+                carriedLeft();
                 return true;
             }
             long r = retiring.get();
@@ -476,6 +512,7 @@ public final class LoadExecutor {
             RequestSpec next = nextTurn(r, o);
             if (stopped) {
                 users.decrementAndGet();
+                carriedLeft();
                 return;
             }
             if (next != null) {

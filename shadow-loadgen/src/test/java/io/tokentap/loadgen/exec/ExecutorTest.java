@@ -26,6 +26,7 @@ import io.tokentap.loadgen.workload.SyntheticWorkload;
 import io.tokentap.loadgen.workload.TokenText;
 import io.tokentap.loadgen.workload.Workload;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -122,6 +123,38 @@ class ExecutorTest {
         assertThat(body.get("stream_options").get("include_usage").asBoolean()).isTrue();
         assertThat(body.get("max_tokens").asInt()).isEqualTo(10);
         assertThat(upstream.tenantKeys).contains("k1", "k2");
+    }
+
+    @Test
+    void closedStagesHandTheirUsersOnInsteadOfStackingThemAtTheBoundary() throws Exception {
+        // About 320 ms a request, longer than the gap any stage leaves: every boundary falls with requests in flight.
+        upstream.ttftMillis = 20;
+        upstream.itlMillis = 30;
+        LoadExecutor ex = executor(client(100, Duration.ofSeconds(10), 0));
+        Workload w = workload(5, 10, null);
+        List<StageSpec> stages = List.of(StageSpec.closed("c2", 2, Duration.ofMillis(500)),
+                StageSpec.closed("c4", 4, Duration.ofMillis(800)), StageSpec.closed("c1", 1, Duration.ofMillis(800)));
+        List<StageStats> stats = new ArrayList<>();
+        List<StageRecorder> recs = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        for (StageSpec stage : stages) {
+            // Back to back, as a plan without warm-ups runs them: the next stage starts when this one stops sending.
+            StageRecorder rec = new StageRecorder(new StageStats(stage.name(), stage.type(), stage.loadLabel()),
+                    new Slo(Duration.ofMillis(200), null, null, null));
+            ex.runStage(stage, null, w, rec, new RequestBudget(1_000_000), deadline).get(30, TimeUnit.SECONDS);
+            stats.add(rec.stats());
+            recs.add(rec);
+        }
+        assertThat(ex.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        recs.forEach(r -> r.drain((m, h) -> { }));
+        ex.close();
+        // The users still finishing their last request of a stage count toward the next stage's level: the server
+        // never sees the two stages' users at once (2 + 4 = 6 at the first boundary, 4 + 1 = 5 at the second).
+        assertThat(upstream.maxConcurrent.get()).isEqualTo(4);
+        for (StageStats s : stats) {
+            assertThat(s.errors()).as(s.name()).isZero();
+            assertThat(s.count(RequestOutcome.OK)).as(s.name()).isPositive();
+        }
     }
 
     @Test
