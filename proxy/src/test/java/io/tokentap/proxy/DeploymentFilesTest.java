@@ -388,6 +388,10 @@ class DeploymentFilesTest {
         assertThat(sidecar.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("admin");
         assertThat(sidecar.getResources().getRequests()).containsKeys("cpu", "memory");
         assertThat(sidecar.getResources().getLimits()).containsKey("memory");
+        // No CPU limit: the JVM is told how many processors to size its event loops and GC threads for.
+        assertThat(sidecar.getResources().getLimits()).doesNotContainKey("cpu");
+        assertThat(sidecar.getEnv()).anyMatch(e -> e.getName().equals("JAVA_TOOL_OPTIONS")
+                && e.getValue().matches(".*-XX:ActiveProcessorCount=\\d+.*"));
         assertThat(sidecar.getSecurityContext().getRunAsNonRoot()).isTrue();
 
         // Graceful termination: the grace period covers the sidecar's preStop and drain; the server outlives them.
