@@ -79,7 +79,8 @@ public final class LoadExecutor {
     /**
      * Runs one stage. The returned future completes when the stage stops dispatching: at its end, at
      * {@code deadlineNanos}, when the budget or the workload runs out, or on {@link #stopStage()}; with the reason.
-     * Requests still running then go on and are recorded in this stage.
+     * Requests still running then go on and are recorded in this stage; a closed stage started next counts their
+     * users toward its own level until they end.
      *
      * @param schedule the arrivals of an open or replay stage; ignored by a closed stage
      */
