@@ -84,9 +84,13 @@ class ExecutorTest {
                 Map.of(), "x-api-key", List.of("k1", "k2"), 1);
     }
 
-    private static StageStats run(LoadExecutor ex, StageSpec stage, Workload w, long maxRequests) throws Exception {
-        StageRecorder rec = new StageRecorder(new StageStats(stage.name(), stage.type(), stage.loadLabel()),
+    private static StageRecorder recorder(StageSpec stage) {
+        return new StageRecorder(new StageStats(stage.name(), stage.type(), stage.loadLabel()),
                 new Slo(Duration.ofMillis(200), null, null, null));
+    }
+
+    private static StageStats run(LoadExecutor ex, StageSpec stage, Workload w, long maxRequests) throws Exception {
+        StageRecorder rec = recorder(stage);
         var schedule = stage.model() == io.tokentap.loadgen.plan.LoadModel.OPEN
                 ? new OpenSchedule(stage.profile(), stage.arrival(), 1, new Well19937c(3)) : null;
         long start = System.nanoTime();
@@ -134,15 +138,12 @@ class ExecutorTest {
         Workload w = workload(5, 10, null);
         List<StageSpec> stages = List.of(StageSpec.closed("c2", 2, Duration.ofMillis(500)),
                 StageSpec.closed("c4", 4, Duration.ofMillis(800)), StageSpec.closed("c1", 1, Duration.ofMillis(800)));
-        List<StageStats> stats = new ArrayList<>();
         List<StageRecorder> recs = new ArrayList<>();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         for (StageSpec stage : stages) {
             // Back to back, as a plan without warm-ups runs them: the next stage starts when this one stops sending.
-            StageRecorder rec = new StageRecorder(new StageStats(stage.name(), stage.type(), stage.loadLabel()),
-                    new Slo(Duration.ofMillis(200), null, null, null));
+            StageRecorder rec = recorder(stage);
             ex.runStage(stage, null, w, rec, new RequestBudget(1_000_000), deadline).get(30, TimeUnit.SECONDS);
-            stats.add(rec.stats());
             recs.add(rec);
         }
         assertThat(ex.awaitIdle(Duration.ofSeconds(10))).isTrue();
@@ -151,7 +152,8 @@ class ExecutorTest {
         // The users still finishing their last request of a stage count toward the next stage's level: the server
         // never sees the two stages' users at once (2 + 4 = 6 at the first boundary, 4 + 1 = 5 at the second).
         assertThat(upstream.maxConcurrent.get()).isEqualTo(4);
-        for (StageStats s : stats) {
+        for (StageRecorder rec : recs) {
+            StageStats s = rec.stats();
             assertThat(s.errors()).as(s.name()).isZero();
             assertThat(s.count(RequestOutcome.OK)).as(s.name()).isPositive();
         }
