@@ -1,5 +1,6 @@
 package io.tokentap.cli;
 
+import io.tokentap.net.NettyDefaults;
 import io.tokentap.net.Transports;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,6 +32,7 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        NettyDefaults.apply(); // before anything loads Netty's buffers
         System.exit(commandLine().execute(args));
     }
 

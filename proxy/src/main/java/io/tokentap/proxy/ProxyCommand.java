@@ -10,6 +10,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.Future;
+import io.tokentap.net.NettyDefaults;
 import io.tokentap.net.Transports;
 import io.tokentap.proxy.admin.AdminServer;
 import io.tokentap.proxy.admin.ReadinessCheck;
@@ -370,7 +371,7 @@ public final class ProxyCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(shutdown);
         out.println("tokentap proxy: listening on " + bound.getHostString() + ":" + bound.getPort()
                 + ", relaying to " + config.upstream().url() + " (" + Transports.name() + ", "
-                + config.server().eventLoopCount() + " event loops)");
+                + config.server().eventLoopCount() + " event loops, " + NettyDefaults.allocatorName() + " buffers)");
         out.println("tokentap proxy: admin on " + adminBound.getHostString() + ":" + adminBound.getPort()
                 + " (/metrics, /healthz, /readyz)");
         if (captureWriter != null) {

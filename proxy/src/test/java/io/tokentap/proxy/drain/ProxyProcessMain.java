@@ -1,5 +1,6 @@
 package io.tokentap.proxy.drain;
 
+import io.tokentap.net.NettyDefaults;
 import io.tokentap.proxy.ProxyCommand;
 import picocli.CommandLine;
 
@@ -10,6 +11,7 @@ public final class ProxyProcessMain {
     }
 
     public static void main(String[] args) {
+        NettyDefaults.apply(); // as io.tokentap.cli.Main does
         System.exit(new CommandLine(new ProxyCommand()).execute(args));
     }
 }

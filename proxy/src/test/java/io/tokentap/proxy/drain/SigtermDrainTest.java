@@ -57,7 +57,7 @@ import org.junit.jupiter.api.Timeout;
 class SigtermDrainTest {
 
     /** The start-up line, which also says how many event loops the flag asked for. */
-    private static final Pattern LISTEN = Pattern.compile("listening on [^:]+:(\\d+), relaying to .* \\((epoll|nio), 1 event loops\\)");
+    private static final Pattern LISTEN = Pattern.compile("listening on [^:]+:(\\d+), relaying to .* \\((epoll|nio), 1 event loops, pooled buffers\\)");
     private static final Pattern ADMIN = Pattern.compile("admin on [^:]+:(\\d+)");
     private static final int EVENTS = 20;
     private static final long GAP_MILLIS = 100;
