@@ -135,6 +135,68 @@ class ResultsTest {
         assertThat(new ResultsJson(MAPPER).read(f).stages().get(0).level()).isEqualTo(8.0);
     }
 
+    /**
+     * Each thread records the per-event figures into histograms of its own; the drains, run while they record, must
+     * hand on every value exactly once, as one merged interval per figure with the span of its parts.
+     */
+    @Test
+    void perEventFiguresFromManyThreadsAreDrainedWholeAndOnce() throws Exception {
+        StageRecorder rec = new StageRecorder(new StageStats("s", "sustained", "c=4"), Slo.NONE);
+        int threads = 4;
+        int perThread = 200_000;
+        Histogram expectedItl = new Histogram(1, StageStats.HIGHEST_MICROS, 3);
+        Histogram expectedPerToken = new Histogram(1, StageStats.HIGHEST_MICROS, 3);
+        for (int t = 0; t < threads; t++) {
+            for (int i = 0; i < perThread; i++) {
+                long gap = (1 + (i * 7L + t) % 5_000) * 1_000; // 1-5,000 µs
+                expectedItl.recordValue(gap / 1_000);
+                expectedPerToken.recordValue(Math.max(1, (gap / (1 + i % 3) + 500) / 1_000)); // as recorded: µs, at least 1
+            }
+        }
+        Histogram drainedItl = new Histogram(1, StageStats.HIGHEST_MICROS, 3);
+        List<Long> spans = new java.util.ArrayList<>();
+        StageRecorder.IntervalSink sink = (m, h) -> {
+            if (m == LoadMetric.ITL) {
+                drainedItl.add(h);
+                if (h.getTotalCount() > 0) {
+                    assertThat(h.getStartTimeStamp()).isPositive().isLessThanOrEqualTo(h.getEndTimeStamp());
+                    spans.add(h.getEndTimeStamp() - h.getStartTimeStamp());
+                }
+            }
+        };
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<Thread> writers = new java.util.ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            Thread w = new Thread(() -> {
+                RequestTimeline.IntervalListener l = rec.intervalListener();
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                for (int i = 0; i < perThread; i++) {
+                    l.interTokenLatency((1 + (i * 7L + id) % 5_000) * 1_000, 1 + i % 3);
+                }
+            });
+            w.start();
+            writers.add(w);
+        }
+        go.countDown();
+        while (writers.stream().anyMatch(Thread::isAlive)) {
+            rec.drain(sink);
+            Thread.sleep(1);
+        }
+        rec.drain(sink);
+        for (Thread w : writers) {
+            w.join();
+        }
+        assertThat(drainedItl).isEqualTo(expectedItl);
+        assertThat(rec.stats().histogram(LoadMetric.ITL)).isEqualTo(expectedItl);
+        assertThat(rec.stats().histogram(LoadMetric.ITL_PER_TOKEN)).isEqualTo(expectedPerToken);
+        assertThat(spans).isNotEmpty();
+    }
+
     @Test
     void shardMergeIsExact() {
         RunResult a = new RunResult();
