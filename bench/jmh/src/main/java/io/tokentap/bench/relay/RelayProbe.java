@@ -119,6 +119,7 @@ public final class RelayProbe {
             double connectSeconds = (System.nanoTime() - t0) / 1e9;
             Thread.sleep((long) (warmup * 1000));
             long[] cpu0 = cpuTicks(watch);
+            long jit0 = jitTicks(watch);
             group.submit(() -> {
                 measuring = true;
             }).sync();
@@ -130,6 +131,7 @@ public final class RelayProbe {
             }).get();
             double window = (System.nanoTime() - w0) / 1e9;
             long[] cpu1 = cpuTicks(watch);
+            double jitSeconds = (jitTicks(watch) - jit0) / 100.0;
             double userSeconds = (cpu1[0] - cpu0[0]) / 100.0;
             double sysSeconds = (cpu1[1] - cpu0[1]) / 100.0;
             double cpuSeconds = userSeconds + sysSeconds;
@@ -149,8 +151,9 @@ public final class RelayProbe {
             if (!watch.isEmpty()) {
                 double millions = counts[0] == 0 ? Double.NaN : counts[0] / 1e6;
                 System.out.printf("cpu_s=%.2f%ncpu_s_per_million_events=%.2f%ncpu_user_s_per_million_events=%.2f%n"
-                                + "cpu_sys_s_per_million_events=%.2f%nrss_mb=%.1f%n", cpuSeconds, cpuSeconds / millions,
-                        userSeconds / millions, sysSeconds / millions, rssKb / 1024.0);
+                                + "cpu_sys_s_per_million_events=%.2f%njit_cpu_s_per_million_events=%.2f%nrss_mb=%.1f%n",
+                        cpuSeconds, cpuSeconds / millions, userSeconds / millions, sysSeconds / millions,
+                        jitSeconds / millions, rssKb / 1024.0);
             }
             System.out.flush();
             if (hold > 0) {
@@ -178,6 +181,35 @@ public final class RelayProbe {
                 // Fields 14 and 15 of stat (utime, stime), counted from the state field (3).
                 t[0] += Long.parseLong(f[11]);
                 t[1] += Long.parseLong(f[12]);
+            } catch (Exception e) {
+                // a process that is gone adds nothing
+            }
+        }
+        return t;
+    }
+
+    /**
+     * CPU ticks (user + system) used so far by the JIT compiler threads of the JVMs among {@code pids} (threads named
+     * {@code C1 CompilerThread…} or {@code C2 CompilerThread…}): compiling is warm-up, which a proxy that has run
+     * for hours has finished, so the relay table gives it apart. 0 for processes that are not JVMs.
+     */
+    public static long jitTicks(List<Integer> pids) {
+        long t = 0;
+        for (int pid : pids) {
+            try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+                for (Path task : (Iterable<Path>) tasks::iterator) {
+                    try {
+                        String comm = Files.readString(task.resolve("comm")).trim();
+                        if (!comm.startsWith("C1 Compiler") && !comm.startsWith("C2 Compiler")) {
+                            continue;
+                        }
+                        String s = Files.readString(task.resolve("stat"));
+                        String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+                        t += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    } catch (Exception e) {
+                        // a thread that ended adds nothing
+                    }
+                }
             } catch (Exception e) {
                 // a process that is gone adds nothing
             }
