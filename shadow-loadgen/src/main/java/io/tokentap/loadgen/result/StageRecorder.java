@@ -55,7 +55,7 @@ public final class StageRecorder {
 
     private final CopyOnWriteArrayList<Shard> shards = new CopyOnWriteArrayList<>();
     /** Each shard's interval, copied here by the drain before it is added to the merged one. */
-    private Histogram scratch;
+    private final Histogram scratch = new Histogram(1, StageStats.HIGHEST_MICROS, 3);
     private final ThreadLocal<Shard> shard = ThreadLocal.withInitial(() -> {
         Shard s = new Shard();
         shards.add(s);
@@ -274,9 +274,6 @@ public final class StageRecorder {
         h.reset();
         long start = Long.MAX_VALUE;
         long end = 0;
-        if (scratch == null) {
-            scratch = new Histogram(1, StageStats.HIGHEST_MICROS, 3);
-        }
         for (Shard s : shards) {
             s.recorders[index].getIntervalHistogramInto(scratch);
             h.add(scratch);

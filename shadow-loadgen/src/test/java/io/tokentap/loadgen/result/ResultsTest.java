@@ -148,9 +148,9 @@ class ResultsTest {
         Histogram expectedPerToken = new Histogram(1, StageStats.HIGHEST_MICROS, 3);
         for (int t = 0; t < threads; t++) {
             for (int i = 0; i < perThread; i++) {
-                long gap = (1 + (i * 7L + t) % 5_000) * 1_000; // 1-5,000 µs
+                long gap = gapNanos(t, i);
                 expectedItl.recordValue(gap / 1_000);
-                expectedPerToken.recordValue(Math.max(1, (gap / (1 + i % 3) + 500) / 1_000)); // as recorded: µs, at least 1
+                expectedPerToken.recordValue(Math.max(1, (gap / tokens(i) + 500) / 1_000)); // as recorded: µs, at least 1
             }
         }
         Histogram drainedItl = new Histogram(1, StageStats.HIGHEST_MICROS, 3);
@@ -176,7 +176,7 @@ class ResultsTest {
                     return;
                 }
                 for (int i = 0; i < perThread; i++) {
-                    l.interTokenLatency((1 + (i * 7L + id) % 5_000) * 1_000, 1 + i % 3);
+                    l.interTokenLatency(gapNanos(id, i), tokens(i));
                 }
             });
             w.start();
@@ -185,7 +185,6 @@ class ResultsTest {
         go.countDown();
         while (writers.stream().anyMatch(Thread::isAlive)) {
             rec.drain(sink);
-            Thread.sleep(1);
         }
         rec.drain(sink);
         for (Thread w : writers) {
@@ -195,6 +194,15 @@ class ResultsTest {
         assertThat(rec.stats().histogram(LoadMetric.ITL)).isEqualTo(expectedItl);
         assertThat(rec.stats().histogram(LoadMetric.ITL_PER_TOKEN)).isEqualTo(expectedPerToken);
         assertThat(spans).isNotEmpty();
+    }
+
+    /** The {@code i}-th gap of writer {@code t}: 1-5,000 µs, in whole microseconds. */
+    private static long gapNanos(int t, int i) {
+        return (1 + (i * 7L + t) % 5_000) * 1_000;
+    }
+
+    private static int tokens(int i) {
+        return 1 + i % 3;
     }
 
     @Test

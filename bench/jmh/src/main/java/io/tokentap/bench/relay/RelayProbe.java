@@ -176,16 +176,22 @@ public final class RelayProbe {
         long[] t = new long[2];
         for (int pid : pids) {
             try {
-                String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
-                String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
-                // Fields 14 and 15 of stat (utime, stime), counted from the state field (3).
-                t[0] += Long.parseLong(f[11]);
-                t[1] += Long.parseLong(f[12]);
+                long[] u = statTicks(Path.of("/proc/" + pid + "/stat"));
+                t[0] += u[0];
+                t[1] += u[1];
             } catch (Exception e) {
                 // a process that is gone adds nothing
             }
         }
         return t;
+    }
+
+    /** User and system ticks from a process's or a thread's {@code stat} file: {user, system}. */
+    private static long[] statTicks(Path stat) throws java.io.IOException {
+        String s = Files.readString(stat);
+        String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+        // Fields 14 and 15 of stat (utime, stime), counted from the state field (3).
+        return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
     }
 
     /**
@@ -203,9 +209,8 @@ public final class RelayProbe {
                         if (!comm.startsWith("C1 Compiler") && !comm.startsWith("C2 Compiler")) {
                             continue;
                         }
-                        String s = Files.readString(task.resolve("stat"));
-                        String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
-                        t += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                        long[] u = statTicks(task.resolve("stat"));
+                        t += u[0] + u[1];
                     } catch (Exception e) {
                         // a thread that ended adds nothing
                     }
