@@ -88,6 +88,18 @@ public final class Protection {
         return admission.tryAdmit(tenant, body, b -> estimator.estimate(b).total());
     }
 
+    /**
+     * The rejection {@link #admit} would give a request with these headers on its cheap checks (shed load, the
+     * proxy's cap, the tenant's concurrent streams and requests per minute), or null when they pass; it takes no
+     * slot and needs no body. The early path answers such a request before the HTTP codec reads it.
+     */
+    public Rejection refusal(TenantResolver.Headers headers) {
+        if (shedder.shouldShed()) {
+            return shedder.rejection();
+        }
+        return admission.refusal(() -> tenants.resolve(headers));
+    }
+
     public ProtectionConfig config() {
         return config;
     }

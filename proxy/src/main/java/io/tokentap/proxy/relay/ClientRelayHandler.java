@@ -182,7 +182,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
             ex.node(req.headers().get(nodeHeader));
         }
         exchange = ex;
-        startCapture(ex, req);
+        startCapture(ex, req.headers()::get);
         Protection p = rc.protection();
         if (req instanceof AdmittedRequest g) {
             if (g.tooLarge()) {
@@ -213,10 +213,10 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Samples an inference call (a POST) for the capture; the tenant key is kept only as its hash. */
-    private void startCapture(Exchange ex, HttpRequest req) {
+    private void startCapture(Exchange ex, TenantResolver.Headers headers) {
         try {
             if ("POST".equals(ex.method) && rc.capture().sample()) {
-                String tenant = rc.tenants().resolve(req.headers());
+                String tenant = rc.tenants().resolve(headers);
                 ex.startCapture(rc.capture().nowMicros(),
                         TenantResolver.ANONYMOUS.equals(tenant) ? null : "sha256:" + tenant,
                         rc.capture().maxBodyBytes());
@@ -597,6 +597,41 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         ex.finish(r.outcome(), System.nanoTime());
         try {
             rc.protection().rejections().write(ctx, r, ex.route, ex.model(), ex.clientKeepAlive);
+        } catch (RuntimeException e) {
+            rc.errors().report("metrics", e, ex);
+        }
+        continueAfterAnswer(ex);
+    }
+
+    /**
+     * True when nothing is in progress on this connection (no exchange, nothing queued, not closing or draining): a
+     * request answered now is answered in order. {@link EarlyRejection} answers only then.
+     */
+    boolean idle() {
+        return exchange == null && inbox.isEmpty() && !closing && !draining;
+    }
+
+    /**
+     * Answers a request {@link EarlyRejection} read from its bytes and the protection rejected, as
+     * {@link #startExchange} and {@link #respondRejection} answer one the codec read: the same exchange, outcome,
+     * metrics, request log and capture. The pre-encoded answer is written from {@code writer}, a context before the
+     * codec, which never saw the request. Only when {@link #idle()}.
+     */
+    void answerEarly(RequestHead head, Rejection r, ChannelHandlerContext writer) {
+        Exchange ex = new Exchange(rc, head.method(), head.path(), HttpVersion.HTTP_1_1, stamp.lastReadNanos());
+        ex.clientKeepAlive = head.keepAlive();
+        String nodeHeader = rc.config().metrics().nodeHeader();
+        if (!nodeHeader.isEmpty()) {
+            ex.node(head.get(nodeHeader));
+        }
+        exchange = ex;
+        startCapture(ex, head);
+        ex.responseDone = true;
+        ex.requestDone = true; // the body was read whole and is dropped by the early path
+        ex.timeline.status(r.status());
+        ex.finish(r.outcome(), System.nanoTime());
+        try {
+            rc.protection().rejections().writeEncoded(writer, r, ex.route, ex.model(), ex.clientKeepAlive);
         } catch (RuntimeException e) {
             rc.errors().report("metrics", e, ex);
         }

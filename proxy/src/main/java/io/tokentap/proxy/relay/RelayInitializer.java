@@ -1,6 +1,7 @@
 package io.tokentap.proxy.relay;
 
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -8,8 +9,8 @@ import io.netty.handler.flush.FlushConsolidationHandler;
 import io.tokentap.proxy.protect.admit.AdmissionHandler;
 
 /**
- * The client connection's pipeline, in order: flush consolidation, read timestamp, HTTP/1.1 codec, smuggling check,
- * admission (when protected), relay.
+ * The client connection's pipeline, in order: flush consolidation, read timestamp, early rejection (when protected),
+ * HTTP/1.1 codec, smuggling check, admission (when protected), relay.
  *
  * <p>Flushes made while the client connection is being read (answers the proxy gives itself: 429s, 503s, 400s,
  * 100 Continue) wait for the end of that read, so the answers to several pipelined requests leave in one write.
@@ -30,16 +31,26 @@ final class RelayInitializer extends ChannelInitializer<SocketChannel> {
     @Override
     protected void initChannel(SocketChannel ch) {
         clients.add(ch);
+        addHandlers(ch.pipeline(), rc, framing);
+    }
+
+    /** Builds a client connection's pipeline (see above); tests build it on an embedded channel. */
+    static void addHandlers(ChannelPipeline p, RelayContext rc, RequestFraming framing) {
         ReadStamp stamp = new ReadStamp();
-        ch.pipeline().addLast("flush", new FlushConsolidationHandler(
+        p.addLast("flush", new FlushConsolidationHandler(
                 FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, false));
-        ch.pipeline().addLast("stamp", stamp);
-        ch.pipeline().addLast("codec", new HttpServerCodec(RequestFraming.decoderConfig(
-                rc.config().server().maxInitialLineBytes(), rc.config().server().maxHeaderBytes())));
-        ch.pipeline().addLast("framing", framing);
+        p.addLast("stamp", stamp);
+        int maxLine = rc.config().server().maxInitialLineBytes();
+        int maxHeaders = rc.config().server().maxHeaderBytes();
+        ClientRelayHandler relay = new ClientRelayHandler(rc, stamp);
         if (rc.protection() != null) {
-            ch.pipeline().addLast("admission", new AdmissionHandler(rc.protection()));
+            p.addLast("early", new EarlyRejection(rc.protection(), relay, maxLine, maxHeaders));
         }
-        ch.pipeline().addLast("relay", new ClientRelayHandler(rc, stamp));
+        p.addLast("codec", new HttpServerCodec(RequestFraming.decoderConfig(maxLine, maxHeaders)));
+        p.addLast("framing", framing);
+        if (rc.protection() != null) {
+            p.addLast("admission", new AdmissionHandler(rc.protection()));
+        }
+        p.addLast("relay", relay);
     }
 }

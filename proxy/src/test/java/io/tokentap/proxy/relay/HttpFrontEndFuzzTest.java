@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A seeded mutation fuzzer of the HTTP front end, bounded in time so it runs in CI: well-formed requests (JSON with
- * Content-Length, chunked, pipelined, Expect: 100-continue) are mutated and thrown at a protected proxy over real
- * sockets. No exception may escape as an unexpected error (the relay counts those under the cause "other", and
+ * Content-Length, chunked, pipelined, Expect: 100-continue, a tenant's requests over its limit) are mutated and
+ * thrown at a protected proxy over real sockets. No exception may escape as an unexpected error (the relay counts those under the cause "other", and
  * failures of its own measuring under "tap", "metrics" and "log"), every admission slot is given back, the leak
  * detector (paranoid in tests) finds no leaked buffer, and afterwards a well-formed client is served normally.
  */
@@ -38,7 +38,12 @@ class HttpFrontEndFuzzTest extends RelayTestSupport {
             "POST /v1/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n3\r\n1}\n\r\n0\r\n\r\n",
             "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n" + RawClient.post("/v1/chat/completions", BODY),
             "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}",
-            "HEAD / HTTP/1.0\r\n\r\n");
+            "HEAD / HTTP/1.0\r\n\r\n",
+            // Keep-alive requests of one tenant over its limit: the early path's shape, pipelined, then closed.
+            (RawClient.post("/v1/chat/completions", BODY) + RawClient.post("/v1/completions", "{}")
+                    + RawClient.post("/v1/chat/completions", BODY).replace("Host: test.local\r\n",
+                            "Host: test.local\r\nConnection: close\r\n"))
+                    .replace("Host: test.local\r\n", "Host: test.local\r\nAuthorization: Bearer sk-fuzz\r\n"));
     private static final String[] SPLICES = {"\r\n", "\n", "\r\n\r\n", ":", " ", "\0", "Content-Length: 9\r\n",
         "Transfer-Encoding: chunked\r\n", "ffffffffffffffff\r\n", "HTTP/1.1", "\u00ff\u00fe", "-1", "0\r\n\r\n"};
 
@@ -68,7 +73,11 @@ class HttpFrontEndFuzzTest extends RelayTestSupport {
                 : Script.fixed(200, "application/json", "{\"ok\":true}"));
         upstream.start();
         metrics = new RecordingMetrics();
-        Protection protection = new Protection(ProtectionConfig.defaults(), metrics, UpstreamSignals.NONE,
+        // A tight limit per tenant, so that most requests are rejected (most of them by the early path, from their
+        // bytes) and some are relayed; the client at the end is a tenant of its own.
+        ProtectionConfig config = ProtectionConfig.defaults().withLimits(
+                new ProtectionConfig.Limits(true, 20, 1_000_000, 8, 1000, 1000, Duration.ofMinutes(5)));
+        Protection protection = new Protection(config, metrics, UpstreamSignals.NONE,
                 "upstream", System::nanoTime, new Random(1), Runnable::run, UpstreamBreaker.Listener.NONE);
         proxy = new ProxyServer(ProxyConfig.forUpstream(upstream.url()), metrics, boss, workers,
                 new WireFormatTap(1 << 20), RequestLog.NONE, protection);
@@ -106,7 +115,9 @@ class HttpFrontEndFuzzTest extends RelayTestSupport {
             }
             runs++;
         }
-        System.out.println("HTTP front-end fuzz: " + runs + " mutated requests, seed " + seed);
+        System.out.println("HTTP front-end fuzz: " + runs + " mutated requests, " + metrics.rejected.size()
+                + " rejected, seed " + seed);
+        assertThat(metrics.rejected).as("the limit was reached, seed %d", seed).isNotEmpty();
         assertThat(metrics.errors).as("seed %d", seed)
                 .noneMatch(e -> e.endsWith(":other") || e.startsWith("tap:") || e.startsWith("metrics:")
                         || e.startsWith("log:"));
@@ -115,7 +126,7 @@ class HttpFrontEndFuzzTest extends RelayTestSupport {
         try (RawClient client = new RawClient(proxyAddress)) {
             client.readInBackground(8192);
             client.write(RawClient.post("/v1/models", "{}").replace("Host: test.local\r\n",
-                    "Host: test.local\r\nConnection: close\r\n"));
+                    "Host: test.local\r\nConnection: close\r\nAuthorization: Bearer sk-last\r\n"));
             await().atMost(Duration.ofSeconds(5)).until(() -> client.eof);
             assertThat(client.text()).startsWith("HTTP/1.1 200").contains("{\"ok\":true}");
         }

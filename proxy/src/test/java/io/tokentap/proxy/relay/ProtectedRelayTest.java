@@ -188,6 +188,28 @@ class ProtectedRelayTest extends RelayTestSupport {
     }
 
     @Test
+    void rejectionsPipelinedBehindAStreamAreAnsweredAfterItInOrder() throws Exception {
+        // The stream takes 200 ms: a rejection answered as soon as it is read would overtake it.
+        startProtected(req -> Sse.openAiChat("llama-test", List.of("a", "b", "c", "d"), Duration.ofMillis(50)),
+                c -> c.withLimits(rpm(1)));
+        try (RawClient client = new RawClient(proxyAddress)) {
+            client.readInBackground(8192);
+            client.write(request("k", false) + request("k", false) + request("k", true));
+            await().atMost(Duration.ofSeconds(10)).until(() -> client.eof);
+            String text = client.text();
+            int ok = text.indexOf("HTTP/1.1 200");
+            int first429 = text.indexOf("HTTP/1.1 429");
+            assertThat(ok).isZero();
+            assertThat(first429).isGreaterThan(text.indexOf("[DONE]"));
+            assertThat(text.split("HTTP/1.1 429", -1)).hasSize(3);
+            assertThat(text.substring(text.lastIndexOf("HTTP/1.1 429"))).contains("connection: close");
+        }
+        assertThat(upstream.received).hasSize(1);
+        assertThat(metrics.rejected).containsExactly("rate", "rate");
+        await().atMost(Duration.ofSeconds(5)).until(() -> protection.admission().inFlight() == 0);
+    }
+
+    @Test
     void anUpstream429IsRetriedAfterItsRetryAfterAndTheClientSeesOnlyTheSuccess() throws Exception {
         AtomicInteger calls = new AtomicInteger();
         startProtected(req -> calls.incrementAndGet() == 1

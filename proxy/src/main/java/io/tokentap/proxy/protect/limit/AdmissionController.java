@@ -11,6 +11,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
 /**
@@ -79,10 +80,7 @@ public final class AdmissionController {
         TenantState state = tenants.get(tenant, k -> new TenantState(now));
         if (!state.tryAcquireStream(config.concurrentStreamsPerTenant())) {
             inFlight.decrementAndGet();
-            return Admission.rejected(Rejection.rateLimited(RejectReason.CONCURRENCY,
-                    "Too many concurrent requests: limit " + config.concurrentStreamsPerTenant()
-                            + " streams in flight for this API key. Please try again when one has finished.",
-                    PROXY_FULL_RETRY_MILLIS, status(state, now)));
+            return Admission.rejected(concurrencyRejection(state, now));
         }
         long requestNanos = requests.nanosFor(1);
         for (;;) {
@@ -111,6 +109,44 @@ public final class AdmissionController {
         return Admission.admitted(new Ticket(this, tenant, state, estimate, status(state, now)));
     }
 
+    /**
+     * The rejection {@link #tryAdmit} would give now on the cheap limits (the cap on streams in flight, the tenant's
+     * concurrent streams and requests per minute), or null when they pass. It takes nothing and changes nothing, so
+     * a caller can answer a rejected request before reading it into HTTP objects and leave the rest (taking the
+     * slots, the token limit, which needs the prompt) to {@link #tryAdmit}. A tenant not yet tracked passes.
+     *
+     * @param tenant asked only when there are limits per tenant
+     */
+    public Rejection refusal(Supplier<String> tenant) {
+        if (inFlight.get() >= config.maxStreamsInFlight()) {
+            return Rejection.proxyFull(config.maxStreamsInFlight(), PROXY_FULL_RETRY_MILLIS);
+        }
+        if (!config.perTenant()) {
+            return null;
+        }
+        TenantState state = tenants.getIfPresent(tenant.get());
+        if (state == null) {
+            return null;
+        }
+        long now = nanoTime.getAsLong();
+        if (state.streams() >= config.concurrentStreamsPerTenant()) {
+            return concurrencyRejection(state, now);
+        }
+        long requestNanos = requests.nanosFor(1);
+        long tat = state.requestTat();
+        if (requests.admit(tat, now, requestNanos) == Long.MIN_VALUE) {
+            return rejection(state, now, RejectReason.RATE, requests.retryAfterNanos(tat, now, requestNanos), 1);
+        }
+        return null;
+    }
+
+    private Rejection concurrencyRejection(TenantState state, long now) {
+        return Rejection.rateLimited(RejectReason.CONCURRENCY,
+                "Too many concurrent requests: limit " + config.concurrentStreamsPerTenant()
+                        + " streams in flight for this API key. Please try again when one has finished.",
+                PROXY_FULL_RETRY_MILLIS, status(state, now));
+    }
+
     private boolean acquireGlobal() {
         for (;;) {
             int n = inFlight.get();
@@ -126,6 +162,11 @@ public final class AdmissionController {
     private Admission reject(TenantState state, long now, RejectReason reason, long retryAfterNanos, long requested) {
         state.releaseStream();
         inFlight.decrementAndGet();
+        return Admission.rejected(rejection(state, now, reason, retryAfterNanos, requested));
+    }
+
+    private Rejection rejection(TenantState state, long now, RejectReason reason, long retryAfterNanos,
+                                long requested) {
         RateLimitStatus status = status(state, now);
         Gcra limit = reason == RejectReason.TOKENS ? tokens : requests;
         String what = reason == RejectReason.TOKENS ? "tokens per min (TPM)" : "requests per min (RPM)";
@@ -141,7 +182,7 @@ public final class AdmissionController {
             message = "Rate limit reached for this API key on " + what + ": Limit " + limit.limit() + ", Used "
                     + used + ", Requested " + requested + ". Please try again in " + retryMillis + "ms.";
         }
-        return Admission.rejected(Rejection.rateLimited(reason, message, retryMillis, status));
+        return Rejection.rateLimited(reason, message, retryMillis, status);
     }
 
     private RateLimitStatus status(TenantState state, long now) {

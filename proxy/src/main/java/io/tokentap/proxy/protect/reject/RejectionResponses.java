@@ -1,6 +1,8 @@
 package io.tokentap.proxy.protect.reject;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -50,6 +52,12 @@ public final class RejectionResponses {
     public static final AsciiString RESET_REQUESTS = AsciiString.cached("x-ratelimit-reset-requests");
     public static final AsciiString RESET_TOKENS = AsciiString.cached("x-ratelimit-reset-tokens");
 
+    /** The two status lines a rejection has ({@link Rejection} allows 429 and 503 only). */
+    private static final byte[] STATUS_429 = statusLine(HttpResponseStatus.TOO_MANY_REQUESTS);
+    private static final byte[] STATUS_503 = statusLine(HttpResponseStatus.SERVICE_UNAVAILABLE);
+    private static final int CRLF = ('\r' << 8) | '\n';
+    private static final int COLON_SPACE = (':' << 8) | ' ';
+
     private final ProxyMetrics metrics;
 
     public RejectionResponses(ProxyMetrics metrics) {
@@ -77,31 +85,93 @@ public final class RejectionResponses {
     }
 
     /**
+     * Counts the rejection and writes it as the bytes {@link #encode} makes, from {@code writer}: a context before
+     * the HTTP codec, for a request the codec never saw (so its queue of request methods stays in step). Returns as
+     * {@link #write} does.
+     */
+    public ChannelFuture writeEncoded(ChannelHandlerContext writer, Rejection rejection, String route, String model,
+                                      boolean keepAlive) {
+        metrics.rejected(route, model, rejection.reason().label());
+        ByteBuf bytes = encode(rejection, keepAlive, writer.alloc());
+        if (keepAlive) {
+            return writer.writeAndFlush(bytes, writer.voidPromise());
+        }
+        return writer.writeAndFlush(bytes).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /**
      * The rejection as an HTTP/1.1 response; the caller owns it (and must write or release it). Its headers are
      * read-only: a flat array the encoder walks once, which costs a fraction of a hashed header map on the path a
      * storm of rejections takes.
      */
     public static FullHttpResponse toResponse(Rejection rejection, boolean keepAlive) {
-        byte[] json = AsciiFields.errorBody(rejection.message(), rejection.type(), rejection.code());
-        if (json == null) {
-            json = body(rejection).getBytes(StandardCharsets.UTF_8);
-        }
+        byte[] json = bodyBytes(rejection);
         // A heap array of our own: no pooled buffer to allocate and track, and the encoder copies it behind the head.
         ByteBuf content = Unpooled.wrappedBuffer(json);
+        // Every name and value is built here from numbers and constants: validating them again is waste.
+        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(rejection.status()),
+                content, new ReadOnlyHttpHeaders(false, headers(rejection, keepAlive, json.length)),
+                EmptyHttpHeaders.INSTANCE);
+    }
+
+    /**
+     * The bytes Netty's HTTP encoder writes for {@link #toResponse}, made directly into one buffer of
+     * {@code alloc}'s: the status line, one {@code name: value} line per header, an empty line, the JSON body.
+     */
+    public static ByteBuf encode(Rejection rejection, boolean keepAlive, ByteBufAllocator alloc) {
+        byte[] json = bodyBytes(rejection);
+        CharSequence[] h = headers(rejection, keepAlive, json.length);
+        byte[] statusLine = rejection.status() == 429 ? STATUS_429 : STATUS_503;
+        int size = statusLine.length + 2 + json.length;
+        for (int i = 0; i < h.length; i += 2) {
+            size += h[i].length() + 2 + h[i + 1].length() + 2;
+        }
+        ByteBuf b = alloc.directBuffer(size);
+        b.writeBytes(statusLine);
+        for (int i = 0; i < h.length; i += 2) {
+            ascii(b, h[i]);
+            b.writeShort(COLON_SPACE);
+            ascii(b, h[i + 1]);
+            b.writeShort(CRLF);
+        }
+        b.writeShort(CRLF);
+        b.writeBytes(json);
+        return b;
+    }
+
+    private static byte[] statusLine(HttpResponseStatus status) {
+        return (HttpVersion.HTTP_1_1 + " " + status + "\r\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static void ascii(ByteBuf b, CharSequence s) {
+        if (s instanceof AsciiString a) {
+            ByteBufUtil.copy(a, b);
+        } else {
+            b.writeCharSequence(s, StandardCharsets.US_ASCII);
+        }
+    }
+
+    private static byte[] bodyBytes(Rejection rejection) {
+        byte[] json = AsciiFields.errorBody(rejection.message(), rejection.type(), rejection.code());
+        return json != null ? json : body(rejection).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The response's headers as name, value, name, value, ...: every value an {@link AsciiString}. */
+    private static CharSequence[] headers(Rejection rejection, boolean keepAlive, int contentLength) {
         long ms = rejection.retryAfterMillis();
         RateLimitStatus s = rejection.limits();
         CharSequence connection = keepAlive ? HttpHeaderValues.KEEP_ALIVE : HttpHeaderValues.CLOSE;
         // Every value is an AsciiString, which the encoder copies in one go instead of a character at a time.
-        CharSequence[] h = s == null
+        return s == null
                 ? new CharSequence[] {
                     HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON,
-                    HttpHeaderNames.CONTENT_LENGTH, AsciiFields.number(json.length),
+                    HttpHeaderNames.CONTENT_LENGTH, AsciiFields.number(contentLength),
                     HttpHeaderNames.RETRY_AFTER, AsciiFields.number((ms + 999) / 1000),
                     RETRY_AFTER_MS, AsciiFields.number(ms),
                     HttpHeaderNames.CONNECTION, connection}
                 : new CharSequence[] {
                     HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON,
-                    HttpHeaderNames.CONTENT_LENGTH, AsciiFields.number(json.length),
+                    HttpHeaderNames.CONTENT_LENGTH, AsciiFields.number(contentLength),
                     HttpHeaderNames.RETRY_AFTER, AsciiFields.number((ms + 999) / 1000),
                     RETRY_AFTER_MS, AsciiFields.number(ms),
                     LIMIT_REQUESTS, AsciiFields.number(s.limitRequests()),
@@ -111,9 +181,6 @@ public final class RejectionResponses {
                     REMAINING_TOKENS, AsciiFields.number(s.remainingTokens()),
                     RESET_TOKENS, AsciiFields.goDuration(s.resetTokensNanos()),
                     HttpHeaderNames.CONNECTION, connection};
-        // Every name and value above is built here from numbers and constants: validating them again is waste.
-        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(rejection.status()),
-                content, new ReadOnlyHttpHeaders(false, h), EmptyHttpHeaders.INSTANCE);
     }
 
     /** Adds the six {@code x-ratelimit-*} headers, as OpenAI sends on every response. */

@@ -46,8 +46,19 @@ public final class TenantResolver {
         this.header = config.header();
     }
 
+    /** A request's headers as the resolver reads them: the first value of a header, or null. */
+    @FunctionalInterface
+    public interface Headers {
+        String get(CharSequence name);
+    }
+
     /** The tenant id of a request with these headers. */
     public String resolve(HttpHeaders headers) {
+        return resolve((Headers) headers::get);
+    }
+
+    /** The tenant id of a request with these headers. */
+    public String resolve(Headers headers) {
         String value;
         if (header != null) {
             value = headers.get(header);

@@ -157,6 +157,42 @@ class AdmissionControllerTest {
     }
 
     @Test
+    void aRefusalIsTheRejectionTryAdmitGivesAndTakesNothing() {
+        AdmissionController c = controller(2, 1_000_000, 1, 3, 100);
+        assertThat(c.refusal(() -> "t")).as("an untracked tenant passes").isNull();
+        admit(c, "t", 10).ticket().release(10);
+        assertThat(c.refusal(() -> "t")).isNull();
+        Ticket held = admit(c, "t", 10).ticket();
+        // Its one stream is in use: the same concurrency rejection as tryAdmit's.
+        Rejection refused = c.refusal(() -> "t");
+        Rejection rejected = admit(c, "t", 10).rejection();
+        assertThat(refused).isEqualTo(rejected);
+        assertThat(refused.reason()).isEqualTo(RejectReason.CONCURRENCY);
+        held.release(10);
+        // Both requests of the minute are spent: the same rate rejection, retry time and limits included.
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(1));
+        refused = c.refusal(() -> "t");
+        rejected = admit(c, "t", 10).rejection();
+        assertThat(refused).isEqualTo(rejected);
+        assertThat(refused.reason()).isEqualTo(RejectReason.RATE);
+        assertThat(refused.message()).contains("Limit 2, Used 2, Requested 1");
+        // Asking took nothing: no slot, no request of the minute.
+        for (int i = 0; i < 100; i++) {
+            c.refusal(() -> "t");
+        }
+        assertThat(c.inFlight()).isZero();
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(29));
+        assertThat(c.refusal(() -> "t")).isNull();
+        assertThat(admit(c, "t", 10).admitted()).isTrue();
+        // The proxy's cap: three streams in flight refuse every tenant, tracked or not.
+        admit(c, "a", 1);
+        admit(c, "b", 1);
+        assertThat(c.refusal(() -> "new")).isEqualTo(admit(c, "new", 1).rejection());
+        assertThat(c.refusal(() -> "new").status()).isEqualTo(503);
+        assertThat(c.inFlight()).isEqualTo(3);
+    }
+
+    @Test
     void cheapChecksComeBeforeTokenisation() {
         AdmissionController c = controller(1, 1000, 10, 100, 100);
         AtomicInteger estimated = new AtomicInteger();

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -120,6 +121,52 @@ class RejectionResponsesTest {
         } finally {
             response.release();
         }
+    }
+
+    @Test
+    void theEncodedBytesAreWhatTheEncoderWrites() {
+        List<Rejection> all = List.of(
+                Rejection.rateLimited(RejectReason.RATE, "Rate limit reached for \"key\" \u00e9", 20_000, STATUS),
+                Rejection.rateLimited(RejectReason.CONCURRENCY, "Too many", 1000, STATUS),
+                Rejection.shed(1500), Rejection.circuitOpen(0), Rejection.proxyFull(10, 1000),
+                new Rejection(RejectReason.SHED, 503, "a\\b\n\u0001", "server_error", null, 7, null));
+        for (Rejection r : all) {
+            for (boolean keepAlive : new boolean[] {true, false}) {
+                EmbeddedChannel encoder = new EmbeddedChannel(new HttpResponseEncoder());
+                encoder.writeOutbound(RejectionResponses.toResponse(r, keepAlive));
+                ByteBuf expected = Unpooled.buffer();
+                for (ByteBuf part; (part = encoder.readOutbound()) != null; ) {
+                    expected.writeBytes(part);
+                    part.release();
+                }
+                encoder.finishAndReleaseAll();
+                ByteBuf actual = RejectionResponses.encode(r, keepAlive, UnpooledByteBufAllocator.DEFAULT);
+                try {
+                    assertThat(actual.toString(StandardCharsets.ISO_8859_1)).as("%s keep-alive %s", r, keepAlive)
+                            .isEqualTo(expected.toString(StandardCharsets.ISO_8859_1));
+                    assertThat(actual.writableBytes()).as("sized exactly").isZero();
+                } finally {
+                    actual.release();
+                    expected.release();
+                }
+            }
+        }
+    }
+
+    @Test
+    void anEncodedWriteIsCountedAndClosesWhenAsked() {
+        EmbeddedChannel ch = new EmbeddedChannel(new ChannelInboundHandlerAdapter());
+        ChannelHandlerContext ctx = ch.pipeline().firstContext();
+        responses.writeEncoded(ctx, Rejection.shed(1500), "/v1/completions", "unknown", false);
+        ByteBuf wire = ch.readOutbound();
+        try {
+            assertThat(wire.toString(StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 503 Service Unavailable\r\n")
+                    .contains("\r\nconnection: close\r\n");
+        } finally {
+            wire.release();
+        }
+        assertThat(ch.isOpen()).isFalse();
+        assertThat(counted).containsExactly("/v1/completions|unknown|shed");
     }
 
     @Test

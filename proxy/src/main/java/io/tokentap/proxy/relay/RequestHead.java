@@ -1,0 +1,309 @@
+package io.tokentap.proxy.relay;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.ByteProcessor;
+import io.tokentap.proxy.protect.tenant.TenantResolver;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A request head read straight from the bytes, for {@link EarlyRejection} only. It accepts one narrow, strict shape
+ * and refuses everything else, which the HTTP codec then reads as usual:
+ *
+ * <ul>
+ *   <li>a request line {@code METHOD SP /target SP HTTP/1.1 CRLF}: an upper-case method other than HEAD and CONNECT,
+ *       an origin-form target of visible ASCII;</li>
+ *   <li>header lines {@code name ":" OWS value OWS CRLF}: a token for the name, visible ASCII, spaces and tabs for
+ *       the value (no obsolete line folding, no bytes above 0x7e, no bare LF);</li>
+ *   <li>at most one {@code Content-Length} of digits only; no {@code Transfer-Encoding}, {@code Expect} or
+ *       {@code Upgrade}; a {@code Connection} of {@code keep-alive} and {@code close} only;</li>
+ *   <li>within the codec's limits on the request line and the header section.</li>
+ * </ul>
+ *
+ * A head this reads is framed by its Content-Length alone, as the codec frames it, so the two can never disagree
+ * on where a request ends. One instance per connection, reused for each request; not thread-safe.
+ */
+final class RequestHead implements TenantResolver.Headers {
+
+    /** {@link #parse}: the head's end is not in the bytes yet. */
+    static final int INCOMPLETE = -1;
+    /** {@link #parse}: not the strict shape; the codec must read this request. */
+    static final int REFUSED = -2;
+
+    private static final int MAX_HEADERS = 64;
+    private static final int MAX_METHOD = 16;
+    private static final byte[] VERSION = " HTTP/1.1".getBytes(StandardCharsets.US_ASCII);
+    private static final boolean[] TCHAR = new boolean[128];
+
+    static {
+        for (char c = '0'; c <= '9'; c++) {
+            TCHAR[c] = true;
+        }
+        for (char c = 'a'; c <= 'z'; c++) {
+            TCHAR[c] = true;
+            TCHAR[c - 32] = true;
+        }
+        for (char c : "!#$%&'*+-.^_`|~".toCharArray()) {
+            TCHAR[c] = true;
+        }
+    }
+
+    private final int maxInitialLineBytes;
+    private final int maxHeaderBytes;
+    /** Per header: name start, name end, value start, value end (absolute indexes into {@link #buf}). */
+    private final int[] fields = new int[MAX_HEADERS * 4];
+    private int count;
+    private ByteBuf buf;
+    private String method;
+    private String uri;
+    private boolean keepAlive;
+    private long contentLength;
+
+    RequestHead(int maxInitialLineBytes, int maxHeaderBytes) {
+        this.maxInitialLineBytes = maxInitialLineBytes;
+        this.maxHeaderBytes = maxHeaderBytes;
+    }
+
+    /**
+     * Reads the head that starts at {@code buf}'s reader index, without moving it. Returns the head's length in bytes
+     * (its empty line included), {@link #INCOMPLETE} or {@link #REFUSED}. After a length, the accessors describe
+     * this head and {@link #get} reads {@code buf}, which must stay unchanged while it is used.
+     */
+    int parse(ByteBuf buf) {
+        this.buf = buf;
+        count = 0;
+        keepAlive = true;
+        contentLength = -1;
+        int start = buf.readerIndex();
+        int end = buf.writerIndex();
+        int lf = buf.forEachByte(start, Math.min(end - start, maxInitialLineBytes + 2), ByteProcessor.FIND_LF);
+        if (lf < 0) {
+            return end - start >= maxInitialLineBytes + 2 ? REFUSED : INCOMPLETE;
+        }
+        if (!requestLine(start, lf)) {
+            return REFUSED;
+        }
+        int limit = lf + 1 + maxHeaderBytes;
+        int line = lf + 1;
+        for (;;) {
+            int scanEnd = Math.min(end, limit);
+            if (line >= scanEnd) {
+                return end >= limit ? REFUSED : INCOMPLETE;
+            }
+            int next = buf.forEachByte(line, scanEnd - line, ByteProcessor.FIND_LF);
+            if (next < 0) {
+                return end >= limit ? REFUSED : INCOMPLETE;
+            }
+            if (next == line || buf.getByte(next - 1) != '\r') {
+                return REFUSED; // a bare LF
+            }
+            if (next - 1 == line) {
+                return next + 1 - start; // the empty line: the head is complete
+            }
+            if (!headerLine(line, next - 1)) {
+                return REFUSED;
+            }
+            line = next + 1;
+        }
+    }
+
+    /** The method, e.g. {@code POST}. */
+    String method() {
+        return method;
+    }
+
+    /** The request target as sent, query included. */
+    String uri() {
+        return uri;
+    }
+
+    /** The target without its query: the route the metrics use. */
+    String path() {
+        int q = uri.indexOf('?');
+        return q < 0 ? uri : uri.substring(0, q);
+    }
+
+    /** False when the client sent {@code Connection: close}. */
+    boolean keepAlive() {
+        return keepAlive;
+    }
+
+    /** The body's length: the Content-Length, 0 without one. */
+    long contentLength() {
+        return Math.max(0, contentLength);
+    }
+
+    /** The first value of a header (its name matched without regard to case), or null. */
+    @Override
+    public String get(CharSequence name) {
+        for (int i = 0; i < count; i++) {
+            int f = i * 4;
+            if (nameIs(fields[f], fields[f + 1], name)) {
+                return buf.toString(fields[f + 2], fields[f + 3] - fields[f + 2], StandardCharsets.US_ASCII);
+            }
+        }
+        return null;
+    }
+
+    private boolean requestLine(int start, int lf) {
+        int cr = lf - 1;
+        if (cr <= start || buf.getByte(cr) != '\r') {
+            return false;
+        }
+        int i = start;
+        while (i < cr && i - start <= MAX_METHOD) {
+            byte b = buf.getByte(i);
+            if (b == ' ') {
+                break;
+            }
+            if (b < 'A' || b > 'Z') {
+                return false;
+            }
+            i++;
+        }
+        if (i == start || i >= cr || buf.getByte(i) != ' ' || i - start > MAX_METHOD) {
+            return false;
+        }
+        method = buf.toString(start, i - start, StandardCharsets.US_ASCII);
+        if (method.equals("HEAD") || method.equals("CONNECT")) {
+            return false; // their responses follow other rules: the codec's path keeps them
+        }
+        int targetStart = i + 1;
+        int targetEnd = cr - VERSION.length;
+        if (targetEnd <= targetStart || buf.getByte(targetStart) != '/') {
+            return false;
+        }
+        for (int k = 0; k < VERSION.length; k++) {
+            if (buf.getByte(targetEnd + k) != VERSION[k]) {
+                return false;
+            }
+        }
+        for (int k = targetStart; k < targetEnd; k++) {
+            byte b = buf.getByte(k);
+            if (b < 0x21 || b > 0x7e) {
+                return false;
+            }
+        }
+        uri = buf.toString(targetStart, targetEnd - targetStart, StandardCharsets.US_ASCII);
+        return true;
+    }
+
+    /** One header line, {@code from} to the CR at {@code to}. */
+    private boolean headerLine(int from, int to) {
+        if (count == MAX_HEADERS) {
+            return false;
+        }
+        int i = from;
+        while (i < to) {
+            byte b = buf.getByte(i);
+            if (b == ':') {
+                break;
+            }
+            if (b < 0 || !TCHAR[b]) {
+                return false; // also a leading space or tab: obsolete line folding
+            }
+            i++;
+        }
+        if (i == from || i == to) {
+            return false;
+        }
+        int nameEnd = i;
+        i++;
+        while (i < to && isOws(buf.getByte(i))) {
+            i++;
+        }
+        int valueStart = i;
+        int valueEnd = valueStart;
+        for (; i < to; i++) {
+            byte b = buf.getByte(i);
+            if (isOws(b)) {
+                continue;
+            }
+            if (b < 0x21 || b > 0x7e) {
+                return false;
+            }
+            valueEnd = i + 1;
+        }
+        if (!special(from, nameEnd, valueStart, valueEnd)) {
+            return false;
+        }
+        int f = count * 4;
+        fields[f] = from;
+        fields[f + 1] = nameEnd;
+        fields[f + 2] = valueStart;
+        fields[f + 3] = valueEnd;
+        count++;
+        return true;
+    }
+
+    /** Checks the headers that frame the request or change the connection; false refuses the head. */
+    private boolean special(int name, int nameEnd, int value, int valueEnd) {
+        if (nameIs(name, nameEnd, "content-length")) {
+            if (contentLength >= 0 || valueEnd == value || valueEnd - value > 18) {
+                return false; // a second one, empty, or too long to be a sane body
+            }
+            long n = 0;
+            for (int i = value; i < valueEnd; i++) {
+                byte b = buf.getByte(i);
+                if (b < '0' || b > '9') {
+                    return false;
+                }
+                n = n * 10 + (b - '0');
+            }
+            contentLength = n;
+            return true;
+        }
+        if (nameIs(name, nameEnd, "transfer-encoding") || nameIs(name, nameEnd, "expect")
+                || nameIs(name, nameEnd, "upgrade")) {
+            return false;
+        }
+        if (nameIs(name, nameEnd, "connection")) {
+            return connection(value, valueEnd);
+        }
+        return true;
+    }
+
+    private boolean connection(int value, int valueEnd) {
+        int i = value;
+        while (i < valueEnd) {
+            int comma = buf.forEachByte(i, valueEnd - i, b -> b != ',');
+            int tokenEnd = comma < 0 ? valueEnd : comma;
+            int s = i;
+            int e = tokenEnd;
+            while (s < e && isOws(buf.getByte(s))) {
+                s++;
+            }
+            while (e > s && isOws(buf.getByte(e - 1))) {
+                e--;
+            }
+            if (nameIs(s, e, "close")) {
+                keepAlive = false;
+            } else if (!nameIs(s, e, "keep-alive")) {
+                return false;
+            }
+            i = tokenEnd + 1;
+        }
+        return true;
+    }
+
+    private boolean nameIs(int from, int to, CharSequence name) {
+        if (to - from != name.length()) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            int a = buf.getByte(from + i);
+            int b = name.charAt(i);
+            if (a != b && lower(a) != lower(b)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int lower(int c) {
+        return c >= 'A' && c <= 'Z' ? c + 32 : c;
+    }
+
+    private static boolean isOws(byte b) {
+        return b == ' ' || b == '\t';
+    }
+}
