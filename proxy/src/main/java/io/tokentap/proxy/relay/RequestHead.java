@@ -47,6 +47,13 @@ final class RequestHead implements TenantResolver.Headers {
         }
     }
 
+    /** Continues over visible ASCII: a request target. */
+    private static final ByteProcessor VISIBLE = b -> b >= 0x21 && b <= 0x7e;
+    /** Continues over a header name's characters. */
+    private static final ByteProcessor TOKEN = b -> b >= 0 && TCHAR[b];
+    /** Continues over what a header value may hold here: visible ASCII, spaces and tabs. */
+    private static final ByteProcessor FIELD = b -> b >= 0x21 && b <= 0x7e || b == ' ' || b == '\t';
+
     private final int maxInitialLineBytes;
     private final int maxHeaderBytes;
     /** Per header: name start, name end, value start, value end (absolute indexes into {@link #buf}). */
@@ -177,11 +184,8 @@ final class RequestHead implements TenantResolver.Headers {
                 return false;
             }
         }
-        for (int k = targetStart; k < targetEnd; k++) {
-            byte b = buf.getByte(k);
-            if (b < 0x21 || b > 0x7e) {
-                return false;
-            }
+        if (buf.forEachByte(targetStart, targetEnd - targetStart, VISIBLE) >= 0) {
+            return false;
         }
         uri = buf.toString(targetStart, targetEnd - targetStart, StandardCharsets.US_ASCII);
         return true;
@@ -192,36 +196,21 @@ final class RequestHead implements TenantResolver.Headers {
         if (count == MAX_HEADERS) {
             return false;
         }
-        int i = from;
-        while (i < to) {
-            byte b = buf.getByte(i);
-            if (b == ':') {
-                break;
-            }
-            if (b < 0 || !TCHAR[b]) {
-                return false; // also a leading space or tab: obsolete line folding
-            }
-            i++;
-        }
-        if (i == from || i == to) {
+        // The name: tokens up to the colon (a leading space or tab, obsolete line folding, is not a token).
+        int nameEnd = buf.forEachByte(from, to - from, TOKEN);
+        if (nameEnd <= from || buf.getByte(nameEnd) != ':') {
             return false;
         }
-        int nameEnd = i;
-        i++;
-        while (i < to && isOws(buf.getByte(i))) {
-            i++;
-        }
-        int valueStart = i;
-        int valueEnd = valueStart;
-        for (; i < to; i++) {
-            byte b = buf.getByte(i);
-            if (isOws(b)) {
-                continue;
-            }
-            if (b < 0x21 || b > 0x7e) {
+        int valueStart = buf.forEachByte(nameEnd + 1, to - nameEnd - 1, ByteProcessor.FIND_NON_LINEAR_WHITESPACE);
+        int valueEnd;
+        if (valueStart < 0) {
+            valueStart = to; // an empty value
+            valueEnd = to;
+        } else {
+            if (buf.forEachByte(valueStart, to - valueStart, FIELD) >= 0) {
                 return false;
             }
-            valueEnd = i + 1;
+            valueEnd = buf.forEachByteDesc(valueStart, to - valueStart, ByteProcessor.FIND_NON_LINEAR_WHITESPACE) + 1;
         }
         if (!special(from, nameEnd, valueStart, valueEnd)) {
             return false;
