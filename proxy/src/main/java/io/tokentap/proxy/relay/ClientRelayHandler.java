@@ -157,8 +157,11 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
 
     private void updateAutoRead() {
         boolean waitingForUpstream = exchange != null && exchange.upstream == null && !exchange.responseDone;
-        boolean read = !closing && inbox.isEmpty() && !requestBodyPaused && !waitingForUpstream;
         Channel ch = ctx.channel();
+        // Between requests, a client that does not read its answers is not read either: the answers the proxy gives
+        // itself (a pipelined storm of 429s) would otherwise pile up in its outbound buffer without bound.
+        boolean clientBehind = exchange == null && !ch.isWritable();
+        boolean read = !closing && inbox.isEmpty() && !requestBodyPaused && !waitingForUpstream && !clientBehind;
         if (!ch.isOpen() || !ch.isRegistered()) {
             return; // closed within this read (a 400 and close): Netty has no registration left to change
         }
@@ -793,6 +796,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
             // The slow-client brake: stop reading the upstream while the client's buffer is above the high mark.
             ex.upstream.config().setAutoRead(ctx.channel().isWritable());
         }
+        updateAutoRead();
         ctx.fireChannelWritabilityChanged();
     }
 

@@ -23,6 +23,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -75,6 +76,56 @@ class BadInputTest extends RelayTestSupport {
 
     private static String withBody(String head, String body) {
         return head + "\r\n" + body;
+    }
+
+    @Test
+    void aClientThatPipelinesWithoutReadingItsAnswersStopsBeingRead() throws Exception {
+        startProtected(req -> Script.fixed(200, "application/json", OK_JSON), c -> c.withLimits(
+                new ProtectionConfig.Limits(true, 1, 1_000_000, 8, 1000, 1000, Duration.ofMinutes(5))));
+        byte[] one = RawClient.post("/v1/chat/completions", "{\"model\":\"m\"}")
+                .replace("Host: test.local\r\n", "Host: test.local\r\nAuthorization: Bearer sk-flood\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+        byte[] batch = new byte[one.length * 512];
+        for (int i = 0; i < 512; i++) {
+            System.arraycopy(one, 0, batch, i * one.length, one.length);
+        }
+        long total = 64L << 20; // about 340,000 requests, each answered 429 with about 500 bytes
+        // The tenant's one request of the minute goes first, on a connection of its own.
+        assertThat(send(new String(one, StandardCharsets.US_ASCII).replace("Host: test.local\r\n",
+                "Host: test.local\r\nConnection: close\r\n"))).startsWith("HTTP/1.1 200");
+        AtomicLong written = new AtomicLong();
+        try (Socket s = new Socket()) {
+            s.setReceiveBufferSize(64 << 10);
+            s.connect(proxyAddress);
+            Thread writer = new Thread(() -> {
+                try {
+                    while (written.get() < total) {
+                        s.getOutputStream().write(batch);
+                        written.addAndGet(batch.length);
+                    }
+                } catch (IOException closed) {
+                    // the test closes the socket
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+            // It never reads. Once its answers fill the socket buffers and the proxy's outbound high-water mark, the
+            // proxy stops reading it: the count of answered requests stops growing, far short of what was sent.
+            // (Without that brake the proxy reads on and queues every answer, 64 MB of requests in all.)
+            int last = -1;
+            int stableFor = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(25);
+            while (stableFor < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(1000);
+                int now = metrics.rejected.size();
+                stableFor = now == last ? stableFor + 1 : 0;
+                last = now;
+            }
+            assertThat(stableFor).as("seconds without a new answer; %d answered, %d bytes sent", last, written.get())
+                    .isGreaterThanOrEqualTo(3);
+            assertThat(written.get()).isLessThan(total / 2);
+        }
+        nextClientIsServed();
     }
 
     @Test
