@@ -72,7 +72,8 @@ final class RequestHead implements TenantResolver.Headers {
 
     /**
      * Reads the head that starts at {@code buf}'s reader index, without moving it. Returns the head's length in bytes
-     * (its empty line included), {@link #INCOMPLETE} or {@link #REFUSED}. After a length, the accessors describe
+     * (its empty line included), {@link #INCOMPLETE} (the bytes so far can still become a head this accepts) or
+     * {@link #REFUSED}. After a length, the accessors describe
      * this head and {@link #get} reads {@code buf}, which must stay unchanged while it is used.
      */
     int parse(ByteBuf buf) {
@@ -84,7 +85,7 @@ final class RequestHead implements TenantResolver.Headers {
         int end = buf.writerIndex();
         int lf = buf.forEachByte(start, Math.min(end - start, maxInitialLineBytes + 2), ByteProcessor.FIND_LF);
         if (lf < 0) {
-            return end - start >= maxInitialLineBytes + 2 ? REFUSED : INCOMPLETE;
+            return end - start >= maxInitialLineBytes + 2 || !requestLinePrefix(start, end) ? REFUSED : INCOMPLETE;
         }
         if (!requestLine(start, lf)) {
             return REFUSED;
@@ -98,7 +99,7 @@ final class RequestHead implements TenantResolver.Headers {
             }
             int next = buf.forEachByte(line, scanEnd - line, ByteProcessor.FIND_LF);
             if (next < 0) {
-                return end >= limit ? REFUSED : INCOMPLETE;
+                return end >= limit || !headerLinePrefix(line, end) ? REFUSED : INCOMPLETE;
             }
             if (next == line || buf.getByte(next - 1) != '\r') {
                 return REFUSED; // a bare LF
@@ -189,6 +190,53 @@ final class RequestHead implements TenantResolver.Headers {
         }
         uri = buf.toString(targetStart, targetEnd - targetStart, StandardCharsets.US_ASCII);
         return true;
+    }
+
+    /** Whether the bytes of an unfinished request line can still become one this accepts. */
+    private boolean requestLinePrefix(int start, int end) {
+        int i = start;
+        while (i < end && i - start <= MAX_METHOD) {
+            byte b = buf.getByte(i);
+            if (b == ' ') {
+                break;
+            }
+            if (b < 'A' || b > 'Z') {
+                return false;
+            }
+            i++;
+        }
+        if (i == end) {
+            return i - start <= MAX_METHOD;
+        }
+        if (i == start || buf.getByte(i) != ' ' || ++i < end && buf.getByte(i) != '/') {
+            return false;
+        }
+        int space = i >= end ? -1 : buf.forEachByte(i, end - i, VISIBLE);
+        if (space < 0) {
+            return true;
+        }
+        if (buf.getByte(space) != ' ') {
+            return false;
+        }
+        for (int k = 1; space + k < end; k++) {
+            if (k >= VERSION.length + 1 || buf.getByte(space + k) != (k < VERSION.length ? VERSION[k] : '\r')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether the bytes of an unfinished header line (or of the empty line) can still become one this accepts. */
+    private boolean headerLinePrefix(int line, int end) {
+        int nameEnd = buf.forEachByte(line, end - line, TOKEN);
+        if (nameEnd < 0) {
+            return true;
+        }
+        if (nameEnd == line || buf.getByte(nameEnd) != ':') {
+            return nameEnd == line && nameEnd == end - 1 && buf.getByte(nameEnd) == '\r';
+        }
+        int bad = nameEnd + 1 >= end ? -1 : buf.forEachByte(nameEnd + 1, end - nameEnd - 1, FIELD);
+        return bad < 0 || bad == end - 1 && buf.getByte(bad) == '\r';
     }
 
     /** One header line, {@code from} to the CR at {@code to}. */

@@ -14,6 +14,7 @@ import io.tokentap.proxy.capture.TrafficCapture;
 import io.tokentap.proxy.config.ProxyConfig;
 import io.tokentap.proxy.protect.Protection;
 import io.tokentap.proxy.protect.ProtectionConfig;
+import io.tokentap.proxy.protect.admit.AdmittedRequest;
 import io.tokentap.proxy.protect.breaker.UpstreamBreaker;
 import io.tokentap.proxy.protect.shed.UpstreamSignals;
 import io.tokentap.proxy.protect.tenant.TenantResolver;
@@ -53,12 +54,7 @@ class EarlyRejectionTest {
                 Runnable::run, UpstreamBreaker.Listener.NONE);
         // The tenant's one request of the minute is spent.
         protection.admission().tryAdmit(TenantResolver.hash("sk-a"), 0L, t -> t).ticket().release(0);
-        ProxyConfig proxyConfig = ProxyConfig.forUpstream("http://127.0.0.1:9");
-        RelayContext rc = new RelayContext(proxyConfig, metrics, null, new WireFormatTap(1 << 20), RequestLog.NONE,
-                new RelayErrors(metrics), new JsonFactory(), protection, TrafficCapture.NONE,
-                new TenantResolver(config.tenants()));
-        channel = new EmbeddedChannel();
-        RelayInitializer.addHandlers(channel.pipeline(), rc, new RequestFraming());
+        channel = pipeline(protection, metrics, true);
         channel.pipeline().addBefore("relay", "spy", new ChannelInboundHandlerAdapter() {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -68,6 +64,19 @@ class EarlyRejectionTest {
                 ctx.fireChannelRead(msg);
             }
         });
+    }
+
+    /** A protected proxy's client pipeline on an embedded channel, with or without the early path. */
+    private static EmbeddedChannel pipeline(Protection protection, RecordingMetrics metrics, boolean early) {
+        RelayContext rc = new RelayContext(ProxyConfig.forUpstream("http://127.0.0.1:9"), metrics, null,
+                new WireFormatTap(1 << 20), RequestLog.NONE, new RelayErrors(metrics), new JsonFactory(), protection,
+                TrafficCapture.NONE, protection.tenants());
+        EmbeddedChannel ch = new EmbeddedChannel();
+        RelayInitializer.addHandlers(ch.pipeline(), rc, new RequestFraming());
+        if (!early) {
+            ch.pipeline().remove("early");
+        }
+        return ch;
     }
 
     private static String request(String extraHeaders) {
@@ -150,6 +159,108 @@ class EarlyRejectionTest {
         assertThat(decoded).hasValue(0);
         assertThat(metrics.rejected).hasSize(4);
         channel.finishAndReleaseAll();
+    }
+
+    /**
+     * A differential fuzz: mutated requests (the front-end fuzzer's templates and mutations, and this test's own
+     * requests), split at random, go through two pipelines, one with the early path and one without, while the
+     * upstream's KV cache is full so that every request that gets as far as admission is shed. Both must write the
+     * same bytes and leave the connection in the same state: the early path answers exactly what the codec's path
+     * answers, and refuses (hands on) whatever it would answer differently.
+     */
+    private static final int RUNS = Integer.getInteger("tokentap.fuzz.runs", 1500);
+
+    /** What the relay reported of each request: outcome, status, route. */
+    private static List<String> outcomes(RecordingMetrics m) {
+        List<String> out = new ArrayList<>();
+        for (RecordingMetrics.Finished f : m.finished) {
+            out.add(f.timeline().outcome().label() + " " + f.timeline().status() + " " + f.route());
+        }
+        return out;
+    }
+
+    @Test
+    @Timeout(value = 600, unit = TimeUnit.SECONDS)
+    void mutatedRequestsGetTheSameAnswersWithAndWithoutTheEarlyPath() {
+        ProtectionConfig config = ProtectionConfig.defaults().withShedding(
+                new ProtectionConfig.Shedding(true, 0.9, 0.7, 100, 50, Duration.ofMillis(2500)));
+        UpstreamSignals full = new UpstreamSignals() {
+            @Override
+            public double kvCacheUsage() {
+                return 0.95;
+            }
+
+            @Override
+            public long waitingRequests() {
+                return -1;
+            }
+        };
+        Protection shedding = new Protection(config, metrics, full, "upstream", clock::get, new Random(1),
+                Runnable::run, UpstreamBreaker.Listener.NONE);
+        List<String> templates = new ArrayList<>(HttpFrontEndFuzzTest.TEMPLATES);
+        templates.add(request("") + request("Connection: close\r\n"));
+        templates.add(request("X-Tenant: \t a \r\n").replace("POST", "PUT"));
+        long seed = Long.getLong("tokentap.fuzz.seed", System.nanoTime());
+        Random r = new Random(seed);
+        int compared = 0;
+        int shed = 0;
+        AtomicInteger shedViaCodec = new AtomicInteger();
+        for (int run = 0; run < RUNS; run++) {
+            byte[] bytes = HttpFrontEndFuzzTest.mutate(
+                    templates.get(r.nextInt(templates.size())).getBytes(StandardCharsets.ISO_8859_1), r);
+            List<Integer> cuts = new ArrayList<>();
+            for (int at = 0; at < bytes.length; ) {
+                at += 1 + r.nextInt(64);
+                cuts.add(Math.min(at, bytes.length));
+            }
+            RecordingMetrics withMetrics = new RecordingMetrics();
+            RecordingMetrics withoutMetrics = new RecordingMetrics();
+            String[] answers = new String[2];
+            boolean[] open = new boolean[2];
+            for (int k = 0; k < 2; k++) {
+                EmbeddedChannel ch = pipeline(shedding, k == 0 ? withMetrics : withoutMetrics, k == 0);
+                if (k == 0) {
+                    ch.pipeline().addBefore("relay", "spy", new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            if (msg instanceof AdmittedRequest a && a.rejection() != null) {
+                                shedViaCodec.incrementAndGet();
+                            }
+                            ctx.fireChannelRead(msg);
+                        }
+                    });
+                }
+                int from = 0;
+                for (int cut : cuts) {
+                    if (ch.isOpen()) {
+                        ch.writeInbound(Unpooled.wrappedBuffer(bytes, from, cut - from));
+                    }
+                    from = cut;
+                }
+                StringBuilder out = new StringBuilder();
+                for (Object o; (o = ch.readOutbound()) != null; ) {
+                    out.append(((ByteBuf) o).toString(StandardCharsets.ISO_8859_1));
+                    ((ByteBuf) o).release();
+                }
+                answers[k] = out.toString();
+                open[k] = ch.isOpen();
+                ch.finishAndReleaseAll();
+            }
+            String shown = new String(bytes, StandardCharsets.ISO_8859_1);
+            assertThat(answers[0]).as("seed %d, request %s", seed, shown).isEqualTo(answers[1]);
+            assertThat(open[0]).as("seed %d, request %s", seed, shown).isEqualTo(open[1]);
+            List<String> outcomes = outcomes(withMetrics);
+            assertThat(outcomes).as("seed %d, request %s", seed, shown).isEqualTo(outcomes(withoutMetrics));
+            compared++;
+            shed += (int) outcomes.stream().filter(o -> o.startsWith("shed ")).count();
+        }
+        assertThat(compared).isEqualTo(RUNS);
+        // Many were shed, and the early path answered a good share of them without the codec.
+        int early = shed - shedViaCodec.get();
+        System.out.println("Early-path differential fuzz: " + RUNS + " mutated requests, " + shed + " shed, " + early
+                + " of them answered before the codec, seed " + seed);
+        assertThat(shed).as("seed %d", seed).isGreaterThan(300);
+        assertThat(early).as("answered early of %d shed, seed %d", shed, seed).isGreaterThan(shed / 10);
     }
 
     @Test

@@ -33,7 +33,7 @@ class HttpFrontEndFuzzTest extends RelayTestSupport {
     private static final long BUDGET_NANOS = Long.getLong("tokentap.fuzz.seconds", 4) * 1_000_000_000L;
     private static final String BODY = "{\"model\":\"m\",\"stream\":true,\"max_tokens\":5,"
             + "\"messages\":[{\"role\":\"user\",\"content\":\"hi \\u00e9\"}]}";
-    private static final List<String> TEMPLATES = List.of(
+    static final List<String> TEMPLATES = List.of(
             RawClient.post("/v1/chat/completions", BODY),
             "POST /v1/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n3\r\n1}\n\r\n0\r\n\r\n",
             "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n" + RawClient.post("/v1/chat/completions", BODY),
@@ -47,7 +47,7 @@ class HttpFrontEndFuzzTest extends RelayTestSupport {
     private static final String[] SPLICES = {"\r\n", "\n", "\r\n\r\n", ":", " ", "\0", "Content-Length: 9\r\n",
         "Transfer-Encoding: chunked\r\n", "ffffffffffffffff\r\n", "HTTP/1.1", "\u00ff\u00fe", "-1", "0\r\n\r\n"};
 
-    private static byte[] mutate(byte[] in, Random r) {
+    static byte[] mutate(byte[] in, Random r) {
         StringBuilder s = new StringBuilder(new String(in, StandardCharsets.ISO_8859_1));
         int ops = 1 + r.nextInt(4);
         for (int i = 0; i < ops; i++) {
