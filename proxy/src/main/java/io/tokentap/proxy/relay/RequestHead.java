@@ -47,6 +47,8 @@ final class RequestHead implements TenantResolver.Headers {
         }
     }
 
+    /** Continues over a method's letters. */
+    private static final ByteProcessor UPPER = b -> b >= 'A' && b <= 'Z';
     /** Continues over visible ASCII: a request target. */
     private static final ByteProcessor VISIBLE = b -> b >= 0x21 && b <= 0x7e;
     /** Continues over a header name's characters. */
@@ -157,18 +159,8 @@ final class RequestHead implements TenantResolver.Headers {
         if (cr <= start || buf.getByte(cr) != '\r') {
             return false;
         }
-        int i = start;
-        while (i < cr && i - start <= MAX_METHOD) {
-            byte b = buf.getByte(i);
-            if (b == ' ') {
-                break;
-            }
-            if (b < 'A' || b > 'Z') {
-                return false;
-            }
-            i++;
-        }
-        if (i == start || i >= cr || buf.getByte(i) != ' ' || i - start > MAX_METHOD) {
+        int i = methodEnd(start, cr);
+        if (i < 0 || i == cr) {
             return false;
         }
         method = buf.toString(start, i - start, StandardCharsets.US_ASCII);
@@ -192,23 +184,25 @@ final class RequestHead implements TenantResolver.Headers {
         return true;
     }
 
+    /**
+     * The index of the space after a method of 1 to {@link #MAX_METHOD} upper-case letters at {@code start};
+     * {@code end} when the bytes up to {@code end} are all such a method's beginning; -1 for anything else.
+     */
+    private int methodEnd(int start, int end) {
+        int i = buf.forEachByte(start, Math.min(end - start, MAX_METHOD + 1), UPPER);
+        if (i < 0) {
+            return end - start <= MAX_METHOD ? end : -1;
+        }
+        return i > start && buf.getByte(i) == ' ' ? i : -1;
+    }
+
     /** Whether the bytes of an unfinished request line can still become one this accepts. */
     private boolean requestLinePrefix(int start, int end) {
-        int i = start;
-        while (i < end && i - start <= MAX_METHOD) {
-            byte b = buf.getByte(i);
-            if (b == ' ') {
-                break;
-            }
-            if (b < 'A' || b > 'Z') {
-                return false;
-            }
-            i++;
+        int i = methodEnd(start, end);
+        if (i < 0 || i == end) {
+            return i == end;
         }
-        if (i == end) {
-            return i - start <= MAX_METHOD;
-        }
-        if (i == start || buf.getByte(i) != ' ' || ++i < end && buf.getByte(i) != '/') {
+        if (++i < end && buf.getByte(i) != '/') {
             return false;
         }
         int space = i >= end ? -1 : buf.forEachByte(i, end - i, VISIBLE);

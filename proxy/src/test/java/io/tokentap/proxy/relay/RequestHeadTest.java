@@ -67,6 +67,20 @@ class RequestHeadTest {
     }
 
     @Test
+    void anUnfinishedHeadThatCanNoLongerBeTheShapeIsLeftToTheCodecAtOnce() {
+        for (String r : List.of("\u008fE", "post", "POSTPOSTPOSTPOSTPOST", "POST  ", "POST x", "POST /\u00e9",
+                "POST / HTTP/1.0", "POST / HTTP/1.1\rX", "GET / HTTP/1.1\r\nHost x", "GET / HTTP/1.1\r\nX: caf\u00e9",
+                "GET / HTTP/1.1\r\n folded", "GET / HTTP/1.1\r\nX: a\rb")) {
+            assertThat(parse(r)).as(r).isEqualTo(RequestHead.REFUSED);
+        }
+        for (String r : List.of("P", "POST", "POST ", "POST /v1", "POST /v1 HTTP/1", "POST / HTTP/1.1\r",
+                "GET / HTTP/1.1\r\nHo", "GET / HTTP/1.1\r\nHost:", "GET / HTTP/1.1\r\nHost: a b\t",
+                "GET / HTTP/1.1\r\nHost: x\r", "GET / HTTP/1.1\r\nHost: x\r\n\r")) {
+            assertThat(parse(r)).as(r).isEqualTo(RequestHead.INCOMPLETE);
+        }
+    }
+
+    @Test
     void anythingOutsideTheStrictShapeIsLeftToTheCodec() {
         List<String> refused = List.of(
                 "POST /v1 HTTP/1.0\r\n\r\n",
