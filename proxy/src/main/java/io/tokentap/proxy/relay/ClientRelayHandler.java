@@ -177,15 +177,8 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         }
         String uri = req.uri();
         int q = uri.indexOf('?');
-        Exchange ex = new Exchange(rc, req.method().name(), q < 0 ? uri : uri.substring(0, q),
-                req.protocolVersion(), stamp.lastReadNanos());
-        ex.clientKeepAlive = HttpUtil.isKeepAlive(req) && !draining;
-        String nodeHeader = rc.config().metrics().nodeHeader();
-        if (!nodeHeader.isEmpty()) {
-            ex.node(req.headers().get(nodeHeader));
-        }
-        exchange = ex;
-        startCapture(ex, req.headers()::get);
+        Exchange ex = open(req.method().name(), q < 0 ? uri : uri.substring(0, q), req.protocolVersion(),
+                HttpUtil.isKeepAlive(req), req.headers()::get);
         Protection p = rc.protection();
         if (req instanceof AdmittedRequest g) {
             if (g.tooLarge()) {
@@ -213,6 +206,20 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         }
         ex.pendingRequest = req;
         acquire(ex);
+    }
+
+    /** Starts the connection's exchange for a request: its timeline, node label and capture sample. */
+    private Exchange open(String method, String route, HttpVersion version, boolean keepAlive,
+                          TenantResolver.Headers headers) {
+        Exchange ex = new Exchange(rc, method, route, version, stamp.lastReadNanos());
+        ex.clientKeepAlive = keepAlive && !draining;
+        String nodeHeader = rc.config().metrics().nodeHeader();
+        if (!nodeHeader.isEmpty()) {
+            ex.node(headers.get(nodeHeader));
+        }
+        exchange = ex;
+        startCapture(ex, headers);
+        return ex;
     }
 
     /** Samples an inference call (a POST) for the capture; the tenant key is kept only as its hash. */
@@ -595,11 +602,21 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
     // ---- protection ----------------------------------------------------------------------------------------
 
     private void respondRejection(Exchange ex, Rejection r) {
+        respondRejection(ex, r, null);
+    }
+
+    /** Answers a rejection through the codec's encoder, or with pre-encoded bytes from {@code early} when not null. */
+    private void respondRejection(Exchange ex, Rejection r, ChannelHandlerContext early) {
         ex.responseDone = true;
         ex.timeline.status(r.status());
         ex.finish(r.outcome(), System.nanoTime());
         try {
-            rc.protection().rejections().write(ctx, r, ex.route, ex.model(), ex.clientKeepAlive);
+            RejectionResponses answers = rc.protection().rejections();
+            if (early == null) {
+                answers.write(ctx, r, ex.route, ex.model(), ex.clientKeepAlive);
+            } else {
+                answers.writeEncoded(early, r, ex.route, ex.model(), ex.clientKeepAlive);
+            }
         } catch (RuntimeException e) {
             rc.errors().report("metrics", e, ex);
         }
@@ -621,24 +638,9 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
      * codec, which never saw the request. Only when {@link #idle()}.
      */
     void answerEarly(RequestHead head, Rejection r, ChannelHandlerContext writer) {
-        Exchange ex = new Exchange(rc, head.method(), head.path(), HttpVersion.HTTP_1_1, stamp.lastReadNanos());
-        ex.clientKeepAlive = head.keepAlive();
-        String nodeHeader = rc.config().metrics().nodeHeader();
-        if (!nodeHeader.isEmpty()) {
-            ex.node(head.get(nodeHeader));
-        }
-        exchange = ex;
-        startCapture(ex, head);
-        ex.responseDone = true;
+        Exchange ex = open(head.method(), head.path(), HttpVersion.HTTP_1_1, head.keepAlive(), head);
         ex.requestDone = true; // the body was read whole and is dropped by the early path
-        ex.timeline.status(r.status());
-        ex.finish(r.outcome(), System.nanoTime());
-        try {
-            rc.protection().rejections().writeEncoded(writer, r, ex.route, ex.model(), ex.clientKeepAlive);
-        } catch (RuntimeException e) {
-            rc.errors().report("metrics", e, ex);
-        }
-        continueAfterAnswer(ex);
+        respondRejection(ex, r, writer);
     }
 
     private void rejectTooLarge(Exchange ex) {
