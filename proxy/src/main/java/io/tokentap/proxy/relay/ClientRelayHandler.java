@@ -175,9 +175,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
             rejectMalformed(req);
             return;
         }
-        String uri = req.uri();
-        int q = uri.indexOf('?');
-        Exchange ex = open(req.method().name(), q < 0 ? uri : uri.substring(0, q), req.protocolVersion(),
+        Exchange ex = open(req.method().name(), RequestHead.pathOf(req.uri()), req.protocolVersion(),
                 HttpUtil.isKeepAlive(req), req.headers()::get);
         Protection p = rc.protection();
         if (req instanceof AdmittedRequest g) {

@@ -55,7 +55,7 @@ final class EarlyRejection extends ChannelInboundHandlerAdapter {
             buf = held;
             held = null;
             try {
-                buf.writeBytes(in); // within the capacity reserved for the whole request when its head was read
+                buf.writeBytes(in); // a known request's body fits the room hold() reserved; a head may grow it
             } finally {
                 in.release();
             }

@@ -128,6 +128,11 @@ final class RequestHead implements TenantResolver.Headers {
 
     /** The target without its query: the route the metrics use. */
     String path() {
+        return pathOf(uri);
+    }
+
+    /** A request target without its query. */
+    static String pathOf(String uri) {
         int q = uri.indexOf('?');
         return q < 0 ? uri : uri.substring(0, q);
     }

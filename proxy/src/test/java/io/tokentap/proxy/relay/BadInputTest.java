@@ -23,8 +23,10 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -112,16 +114,20 @@ class BadInputTest extends RelayTestSupport {
             // It never reads. Once its answers fill the socket buffers and the proxy's outbound high-water mark, the
             // proxy stops reading it: the count of answered requests stops growing, far short of what was sent.
             // (Without that brake the proxy reads on and queues every answer, 64 MB of requests in all.)
-            int last = -1;
-            int stableFor = 0;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(25);
-            while (stableFor < 3 && System.nanoTime() < deadline) {
-                Thread.sleep(1000);
-                int now = metrics.rejected.size();
-                stableFor = now == last ? stableFor + 1 : 0;
-                last = now;
+            AtomicInteger last = new AtomicInteger(-1);
+            AtomicInteger stableFor = new AtomicInteger();
+            try {
+                await().atMost(Duration.ofSeconds(25)).pollDelay(Duration.ofSeconds(1))
+                        .pollInterval(Duration.ofSeconds(1)).until(() -> {
+                            int now = metrics.rejected.size();
+                            stableFor.set(last.getAndSet(now) == now ? stableFor.get() + 1 : 0);
+                            return stableFor.get() >= 3;
+                        });
+            } catch (ConditionTimeoutException stillAnswering) {
+                // reported below, with the counts
             }
-            assertThat(stableFor).as("seconds without a new answer; %d answered, %d bytes sent", last, written.get())
+            assertThat(stableFor.get())
+                    .as("seconds without a new answer; %d answered, %d bytes sent", last.get(), written.get())
                     .isGreaterThanOrEqualTo(3);
             assertThat(written.get()).isLessThan(total / 2);
         }
