@@ -13,12 +13,12 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /** Loads the real wire samples in {@code src/test/resources/fixtures} as raw response bodies. */
-final class Fixtures {
+public final class Fixtures {
 
     private Fixtures() {
     }
 
-    static byte[] resource(String name) {
+    public static byte[] resource(String name) {
         try (InputStream in = Fixtures.class.getResourceAsStream("/fixtures/" + name)) {
             if (in == null) {
                 throw new IllegalArgumentException("no fixture " + name);
@@ -31,7 +31,7 @@ final class Fixtures {
 
     /** The first interaction's response body of a go-vcr or VCR.py cassette. */
     @SuppressWarnings("unchecked")
-    static byte[] cassetteBody(String name) {
+    public static byte[] cassetteBody(String name) {
         Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
         Map<String, Object> doc = yaml.load(new String(resource(name), StandardCharsets.UTF_8));
         List<Map<String, Object>> interactions = (List<Map<String, Object>>) doc.get("interactions");
@@ -44,7 +44,7 @@ final class Fixtures {
     }
 
     /** A JSON array of parsed chunks, re-serialised as TGI writes them: {@code data:{...}} and a blank line. */
-    static byte[] chunksAsSse(String name) {
+    public static byte[] chunksAsSse(String name) {
         try {
             ObjectMapper mapper = new ObjectMapper();
             StringBuilder sb = new StringBuilder();

@@ -61,6 +61,15 @@ final class ChunkContent {
         }
     }
 
+    /** A non-empty text or reasoning value seen by {@link OpenAiChunkScanner}, which runs only when text is not kept. */
+    void sawContent(boolean isReasoning) {
+        if (isReasoning) {
+            hasReasoning = true;
+        } else {
+            hasText = true;
+        }
+    }
+
     /** TGI's token: counted as one text token; its text (possibly none, for a special token) is already kept. */
     void tgiToken() {
         hasText = true;

@@ -19,6 +19,9 @@ import java.io.IOException;
  * {@link StreamEventSink#empty}. The token count of a text event is the number of entries in the chunk's
  * {@code logprobs} when the client asked for them, 1 for a TGI token, else 0 (unknown: vLLM's speculative-decoding
  * chunks carry several tokens and do not say so).
+ *
+ * <p>When the sink does not want text (the proxy, the load generator), {@link OpenAiChunkScanner} reads the usual
+ * chunk from its bytes first; what it does not take is parsed here with Jackson.
  */
 final class OpenAiChunkHandler implements SseEventHandler {
 
@@ -27,6 +30,8 @@ final class OpenAiChunkHandler implements SseEventHandler {
 
     private final StreamEventSink sink;
     private final ReusableJsonParser json = new ReusableJsonParser();
+    /** The fast path, when the sink does not want text; null otherwise. */
+    private final OpenAiChunkScanner scanner;
     private final ChunkContent content;
     private final ErrorFields error = new ErrorFields();
 
@@ -34,8 +39,14 @@ final class OpenAiChunkHandler implements SseEventHandler {
     private boolean finalChunk;
 
     OpenAiChunkHandler(StreamEventSink sink) {
+        this(sink, true);
+    }
+
+    /** {@code fastPath} false parses every chunk with Jackson (for the tests that compare both paths). */
+    OpenAiChunkHandler(StreamEventSink sink, boolean fastPath) {
         this.sink = sink;
         this.content = new ChunkContent(sink.wantsText());
+        this.scanner = fastPath && !sink.wantsText() ? new OpenAiChunkScanner() : null;
     }
 
     @Override
@@ -54,6 +65,13 @@ final class OpenAiChunkHandler implements SseEventHandler {
             return true;
         }
         reset();
+        if (scanner != null) {
+            if (scanner.scan(data, len, content)) {
+                emit(eventType, nanos);
+                return true;
+            }
+            reset();
+        }
         try {
             JsonParser p = json.begin(data, len);
             if (p.nextToken() != JsonToken.START_OBJECT) {
