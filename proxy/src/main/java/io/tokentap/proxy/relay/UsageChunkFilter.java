@@ -21,6 +21,7 @@ final class UsageChunkFilter {
     static final int MAX_LINE_BYTES = 64 * 1024;
     private static final byte[] DATA = "data:".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] EMPTY_CHOICES = "\"choices\":[]".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] USAGE_KEY = "\"usage\":".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] USAGE_OBJECT = "\"usage\":{".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] USAGE_NULL = ",\"usage\":null".getBytes(StandardCharsets.US_ASCII);
 
@@ -168,6 +169,9 @@ final class UsageChunkFilter {
             line = new byte[Math.max(len, 2 * line.length)];
         }
         buf.getBytes(from, line, 0, len);
+        if (indexOf(line, len, USAGE_KEY) < 0) {
+            return KEEP; // the usual chunk, looked at once: both changes below need the field
+        }
         if (indexOf(line, len, EMPTY_CHOICES) >= 0 && indexOf(line, len, USAGE_OBJECT) >= 0) {
             return DROP;
         }
