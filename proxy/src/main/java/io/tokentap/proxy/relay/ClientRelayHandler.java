@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -283,7 +284,8 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ex.upstream = up;
-        up.pipeline().get(UpstreamRelayHandler.class).attach(this, ex);
+        ex.upstreamHandler = up.pipeline().get(UpstreamRelayHandler.class);
+        ex.upstreamHandler.attach(this, ex);
         up.config().setAutoRead(ctx.channel().isWritable());
         HttpRequest head = ex.pendingRequest;
         ex.pendingRequest = null;
@@ -374,12 +376,59 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         ex.announce();
         ex.upstreamReusable = HttpUtil.isKeepAlive(r);
         boolean bodyless = "HEAD".equals(ex.method) || code == 204 || code == 304;
+        // Before the headers are rewritten for the client: a body without framing is made chunked for it.
+        boolean upstreamChunked = !bodyless && HttpUtil.isTransferEncodingChunked(r);
         ex.clientKeepAlive = RelayHeaders.toClient(r, ex.clientVersion, ex.clientKeepAlive, bodyless);
         ex.chunkedToClient = !bodyless && codecCtx != null && HttpUtil.isTransferEncodingChunked(r);
         // Flushed with the first body part when it came in the same read (one system call for both), else at the
         // end of the read (onUpstreamReadComplete).
         ctx.write(r, ctx.voidPromise());
         headUnflushed = true;
+        if (upstreamChunked && ex.chunkedToClient && ex.upstreamHandler != null) {
+            ex.upstreamHandler.passBody();
+        }
+    }
+
+    /** Whether a body frame's data {@code buf[from, from + len)} goes to the client as it is (see UsageChunkFilter). */
+    boolean passesUnchanged(Exchange ex, ByteBuf buf, int from, int len) {
+        return ex.usageFilter == null || ex.usageFilter.passes(buf, from, from + len);
+    }
+
+    /**
+     * Whole chunk frames of the body, {@code buf[from, to)}, relayed as they came ({@link ChunkPassThrough}); their
+     * data are the pairs (offset, length) in {@code frames[0, 2 * count)}. The caller keeps {@code buf}. Written past
+     * the encoder, as {@link ChunkFraming}'s frames are, and tapped after the write.
+     */
+    void onUpstreamFrames(Exchange ex, ByteBuf buf, int from, int to, int[] frames, int count, long nanos) {
+        ex.lastUpstreamReadNanos = nanos;
+        for (int i = 0; i < count; i++) {
+            ex.bytesOut += frames[2 * i + 1];
+        }
+        ChannelOutboundBuffer queued = ctx.channel().unsafe().outboundBuffer();
+        ByteBuf out;
+        if (queued != null && queued.totalPendingWriteBytes() == 0) {
+            out = buf.retainedSlice(from, to - from);
+        } else {
+            // A client that has not taken the last write: a slice would keep the whole read buffer alive for each
+            // queued frame, so it gets a copy of the frames alone.
+            out = ctx.alloc().directBuffer(to - from).writeBytes(buf, from, to - from);
+        }
+        codecCtx.writeAndFlush(out, ctx.voidPromise());
+        headUnflushed = false;
+        if (!ex.tapping()) {
+            return;
+        }
+        int reader = buf.readerIndex();
+        int writer = buf.writerIndex();
+        try {
+            for (int i = 0; i < count && ex.tapping(); i++) {
+                int data = frames[2 * i];
+                buf.setIndex(data, data + frames[2 * i + 1]);
+                ex.tap(buf, nanos);
+            }
+        } finally {
+            buf.setIndex(reader, writer);
+        }
     }
 
     /** The upstream read that brought a response head has been handled: the head goes out if nothing took it. */
@@ -491,6 +540,7 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ex.upstream = null;
+        ex.upstreamHandler = null;
         up.pipeline().get(UpstreamRelayHandler.class).detach();
         requestBodyPaused = false;
         rc.pool().release(up, reusable && up.isActive());

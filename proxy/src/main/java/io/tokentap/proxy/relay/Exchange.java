@@ -35,6 +35,8 @@ final class Exchange implements RequestTimeline.IntervalListener {
     boolean clientKeepAlive;
 
     Channel upstream;
+    /** The relay handler of {@link #upstream}, while it is held. */
+    UpstreamRelayHandler upstreamHandler;
     boolean requestDone;
     boolean responseStarted;
     boolean responseDone;

@@ -29,8 +29,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Each pooled channel's pipeline is fixed when it is created: {@link ReadStamp}, an {@link IdleStateHandler}
  * (an unused connection is closed before the server's keep-alive timeout would close it under a new request),
- * {@link HttpClientCodec}, {@link UpstreamRelayHandler}; a request attaches itself to the handler while it holds
- * the channel.
+ * {@link ChunkPassThrough} (unless turned off), {@link HttpClientCodec}, {@link UpstreamRelayHandler}; a request
+ * attaches itself to the handler while it holds the channel.
  */
 final class UpstreamPool implements AutoCloseable {
 
@@ -46,14 +46,19 @@ final class UpstreamPool implements AutoCloseable {
         int maxRead = relay.readBufferBytes();
         int initialRead = Math.min(2048, maxRead);
         long idleMillis = upstream.idleTimeout().toMillis();
+        boolean passFrames = ChunkPassThrough.enabled();
         AbstractChannelPoolHandler handler = new AbstractChannelPoolHandler() {
             @Override
             public void channelCreated(Channel ch) {
                 ReadStamp stamp = new ReadStamp();
                 ch.pipeline().addLast("stamp", stamp);
                 ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS));
+                ChunkPassThrough passThrough = passFrames ? new ChunkPassThrough(stamp) : null;
+                if (passThrough != null) {
+                    ch.pipeline().addLast("frames", passThrough);
+                }
                 ch.pipeline().addLast("codec", new HttpClientCodec());
-                ch.pipeline().addLast("relay", new UpstreamRelayHandler(stamp, errors));
+                ch.pipeline().addLast("relay", new UpstreamRelayHandler(stamp, errors, passThrough));
             }
 
             @Override

@@ -17,22 +17,41 @@ final class UpstreamRelayHandler extends ChannelInboundHandlerAdapter {
 
     private final ReadStamp stamp;
     private final RelayErrors errors;
+    /** Null when left out of the pipeline. */
+    private final ChunkPassThrough passThrough;
     private ClientRelayHandler client;
     private Exchange exchange;
 
-    UpstreamRelayHandler(ReadStamp stamp, RelayErrors errors) {
+    UpstreamRelayHandler(ReadStamp stamp, RelayErrors errors, ChunkPassThrough passThrough) {
         this.stamp = stamp;
         this.errors = errors;
+        this.passThrough = passThrough;
     }
 
     void attach(ClientRelayHandler client, Exchange exchange) {
         this.client = client;
         this.exchange = exchange;
+        if (passThrough != null) {
+            passThrough.arm();
+        }
     }
 
     void detach() {
         this.client = null;
         this.exchange = null;
+        if (passThrough != null) {
+            passThrough.off();
+        }
+    }
+
+    /**
+     * Called while the response head is handled: the body's whole frames go to the client as they came (see
+     * {@link ChunkPassThrough}); a no-op when the pass-through is left out or the head did not come through it.
+     */
+    void passBody() {
+        if (passThrough != null && client != null) {
+            passThrough.passBody(client, exchange);
+        }
     }
 
     @Override

@@ -77,8 +77,21 @@ final class UsageChunkFilter {
      * on every chunk, as OpenAI does).
      */
     private boolean unchanged(ByteBuf src) {
-        int end = src.writerIndex();
-        int at = src.readerIndex();
+        return unchanged(src, src.readerIndex(), src.writerIndex());
+    }
+
+    /**
+     * Whether {@code src[from, to)}, the next bytes of the body, go to the client as they are; if so the filter has
+     * moved past them (as {@link #filter} would have), else it has not moved and they must come through
+     * {@link #filter}.
+     */
+    boolean passes(ByteBuf src, int from, int to) {
+        return partial == null && (passThrough || unchanged(src, from, to));
+    }
+
+    private boolean unchanged(ByteBuf src, int from, int to) {
+        int end = to;
+        int at = from;
         boolean drop = dropBlankLine;
         while (at < end) {
             int nl = src.indexOf(at, end, (byte) '\n');

@@ -18,7 +18,7 @@ class UpstreamRelayHandlerTest {
 
     private static EmbeddedChannel idleConnection() {
         ReadStamp stamp = new ReadStamp();
-        return new EmbeddedChannel(stamp, new UpstreamRelayHandler(stamp, new RelayErrors(ProxyMetrics.NOOP)));
+        return new EmbeddedChannel(stamp, new UpstreamRelayHandler(stamp, new RelayErrors(ProxyMetrics.NOOP), null));
     }
 
     @Test
