@@ -5,8 +5,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * Reads the chunk nearly every OpenAI-compatible server streams, {@code {"choices":[{"delta":{"content":".."}}]}}
  * with whatever else it carries, straight from its bytes, for a sink that does not want the text. It is the fast
- * path of {@link OpenAiChunkHandler}, which parses with Jackson otherwise: a Jackson parse was about 3 µs of the
- * proxy's 32 µs of CPU per relayed event at 1,000 streams.
+ * path of {@link OpenAiChunkHandler}, which parses with Jackson otherwise: the handler was 7 % of the proxy's CPU
+ * samples at 1,000 relayed streams, about 2.4 of its 32 µs per event.
  *
  * <p>The rule it keeps: when {@link #scan} returns true, the {@link ChunkContent} holds exactly what the Jackson path
  * would have put there, and the chunk has nothing else that path reads. So it reads the whole root object and
