@@ -1,6 +1,7 @@
 package io.tokentap.proxy.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -19,6 +20,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -103,6 +105,7 @@ class ChunkPassThroughTest {
                     for (byte[] piece : r.pieces) {
                         out.write(piece);
                         out.flush();
+                        // Paced like a server streaming events, so that pieces mostly arrive as reads of their own.
                         Thread.sleep(2);
                     }
                     if (r.truncated) {
@@ -337,10 +340,8 @@ class ChunkPassThroughTest {
             client.socket.setSoTimeout(10_000);
             client.write(RawClient.post("/v1/chat/completions", request));
             Thread reader = client.readInBackground(4096);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (System.nanoTime() < deadline && !client.eof && !ended(bytes(client))) {
-                Thread.sleep(2);
-            }
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(2))
+                    .until(() -> client.eof || ended(bytes(client)));
             client.close();
             reader.join(2000);
             String text = bytes(client);
