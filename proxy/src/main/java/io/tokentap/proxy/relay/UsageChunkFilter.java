@@ -22,6 +22,7 @@ final class UsageChunkFilter {
     private static final byte[] DATA = "data:".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] EMPTY_CHOICES = "\"choices\":[]".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] USAGE_KEY = "\"usage\":".getBytes(StandardCharsets.US_ASCII);
+    private static final int[] USAGE_KEY_SKIP = skipTable(USAGE_KEY);
     private static final byte[] USAGE_OBJECT = "\"usage\":{".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] USAGE_NULL = ",\"usage\":null".getBytes(StandardCharsets.US_ASCII);
 
@@ -182,7 +183,7 @@ final class UsageChunkFilter {
             line = new byte[Math.max(len, 2 * line.length)];
         }
         buf.getBytes(from, line, 0, len);
-        if (indexOf(line, len, USAGE_KEY) < 0) {
+        if (skipSearch(line, len, USAGE_KEY, USAGE_KEY_SKIP) < 0) {
             return KEEP; // the usual chunk, looked at once: both changes below need the field
         }
         if (indexOf(line, len, EMPTY_CHOICES) >= 0 && indexOf(line, len, USAGE_OBJECT) >= 0) {
@@ -207,6 +208,35 @@ final class UsageChunkFilter {
             }
         }
         return true;
+    }
+
+    /**
+     * Where {@code needle} first occurs in {@code a[0, len)}, or -1: Horspool's search, which moves by up to the
+     * needle's length at each look. Every data line is searched for the usage field, and most have none.
+     */
+    static int skipSearch(byte[] a, int len, byte[] needle, int[] skip) {
+        int last = needle.length - 1;
+        int at = 0;
+        while (at + last < len) {
+            int i = last;
+            while (a[at + i] == needle[i]) {
+                if (i == 0) {
+                    return at;
+                }
+                i--;
+            }
+            at += skip[a[at + last] & 0xFF];
+        }
+        return -1;
+    }
+
+    static int[] skipTable(byte[] needle) {
+        int[] skip = new int[256];
+        java.util.Arrays.fill(skip, needle.length);
+        for (int i = 0; i < needle.length - 1; i++) {
+            skip[needle[i] & 0xFF] = needle.length - 1 - i;
+        }
+        return skip;
     }
 
     private static int indexOf(byte[] a, int len, byte[] needle) {

@@ -103,4 +103,33 @@ class UsageChunkFilterTest {
     void anUnterminatedLastLineGoesOutAsItCame() {
         assertThat(run("data: [DONE]\n\ndata: {\"choices\":[]", 2)).isEqualTo("data: [DONE]\n\ndata: {\"choices\":[]");
     }
+
+    @Test
+    void theSkipSearchFindsWhatALinearSearchFinds() {
+        byte[] needle = "\"usage\":".getBytes(StandardCharsets.US_ASCII);
+        int[] skip = UsageChunkFilter.skipTable(needle);
+        byte[] alphabet = "\"usage:x".getBytes(StandardCharsets.US_ASCII); // near misses are common
+        Random r = new Random(42);
+        int found = 0;
+        for (int run = 0; run < 200_000; run++) {
+            byte[] a = new byte[r.nextInt(40)];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = alphabet[r.nextInt(alphabet.length)];
+            }
+            if (a.length >= needle.length && r.nextInt(4) == 0) {
+                System.arraycopy(needle, 0, a, r.nextInt(a.length - needle.length + 1), needle.length);
+            }
+            int len = a.length == 0 ? 0 : r.nextInt(a.length + 1);
+            int expected = -1;
+            for (int at = 0; at + needle.length <= len && expected < 0; at++) {
+                if (java.util.Arrays.equals(a, at, at + needle.length, needle, 0, needle.length)) {
+                    expected = at;
+                }
+            }
+            assertThat(UsageChunkFilter.skipSearch(a, len, needle, skip)).as(new String(a, 0, len,
+                    StandardCharsets.US_ASCII)).isEqualTo(expected);
+            found += expected >= 0 ? 1 : 0;
+        }
+        assertThat(found).isGreaterThan(10_000);
+    }
 }
