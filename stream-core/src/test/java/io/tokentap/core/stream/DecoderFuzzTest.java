@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.tokentap.testing.ByteMutations;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,41 +59,18 @@ class DecoderFuzzTest {
                         b[at] = (byte) r.nextInt(256);
                     }
                 }
-                case 1 -> b = splice(b, at, SPLICES[r.nextInt(SPLICES.length)]);
-                case 2 -> { // delete a run
-                    int n = Math.min(b.length - at, r.nextInt(64));
-                    byte[] o = new byte[b.length - n];
-                    System.arraycopy(b, 0, o, 0, at);
-                    System.arraycopy(b, at + n, o, at, b.length - at - n);
-                    b = o;
-                }
-                case 3 -> { // duplicate a run
-                    int n = Math.min(b.length - at, r.nextInt(256));
-                    byte[] run = new byte[n];
-                    System.arraycopy(b, at, run, 0, n);
-                    b = splice(b, at, run);
-                }
-                case 4 -> { // truncate
-                    byte[] o = new byte[at];
-                    System.arraycopy(b, 0, o, 0, at);
-                    b = o;
-                }
+                case 1 -> b = ByteMutations.splice(b, at, SPLICES[r.nextInt(SPLICES.length)]);
+                case 2 -> b = ByteMutations.deleteRun(b, at, r.nextInt(64));
+                case 3 -> b = ByteMutations.duplicateRun(b, at, r.nextInt(256));
+                case 4 -> b = ByteMutations.truncate(b, at);
                 default -> { // random bytes
                     byte[] junk = new byte[r.nextInt(32)];
                     r.nextBytes(junk);
-                    b = splice(b, at, junk);
+                    b = ByteMutations.splice(b, at, junk);
                 }
             }
         }
         return b;
-    }
-
-    private static byte[] splice(byte[] b, int at, byte[] ins) {
-        byte[] o = new byte[b.length + ins.length];
-        System.arraycopy(b, 0, o, 0, at);
-        System.arraycopy(ins, 0, o, at, ins.length);
-        System.arraycopy(b, at, o, at + ins.length, b.length - at);
-        return o;
     }
 
     @Test

@@ -89,7 +89,7 @@ final class OpenAiChunkScanner {
 
     /** The root object, after its brace: the fields {@code OpenAiChunkHandler.readChunk} reads. */
     private void chunk() {
-        if (emptyObject()) {
+        if (empty('}')) {
             return;
         }
         do {
@@ -112,11 +112,11 @@ final class OpenAiChunkScanner {
             } else {
                 skipValue(1);
             }
-        } while (moreFields());
+        } while (more('}'));
     }
 
     private void choices() {
-        if (emptyArray()) {
+        if (empty(']')) {
             return;
         }
         do {
@@ -126,11 +126,11 @@ final class OpenAiChunkScanner {
             } else {
                 skipValue(2);
             }
-        } while (moreElements());
+        } while (more(']'));
     }
 
     private void choice() {
-        if (emptyObject()) {
+        if (empty('}')) {
             return;
         }
         do {
@@ -152,11 +152,11 @@ final class OpenAiChunkScanner {
             } else {
                 skipValue(3);
             }
-        } while (moreFields());
+        } while (more('}'));
     }
 
     private void delta() {
-        if (emptyObject()) {
+        if (empty('}')) {
             return;
         }
         do {
@@ -178,7 +178,7 @@ final class OpenAiChunkScanner {
             } else {
                 skipValue(4);
             }
-        } while (moreFields());
+        } while (more('}'));
     }
 
     /** As {@code ChunkContent.collect}: a non-empty string is content of its kind; any other value is skipped. */
@@ -192,47 +192,28 @@ final class OpenAiChunkScanner {
 
     // ---- the JSON grammar -------------------------------------------------------------------------------------
 
-    /** After an opening brace: true (and past it) if the object is empty; else on its first field name's quote. */
-    private boolean emptyObject() {
+    /**
+     * After an opening brace or bracket: true (and past {@code close}) if the object or array is empty; else on its
+     * first field name or element.
+     */
+    private boolean empty(char close) {
         space();
-        if (peek() == '}') {
+        if (peek() == close) {
             pos++;
             return true;
         }
         return false;
     }
 
-    private boolean emptyArray() {
-        space();
-        if (peek() == ']') {
-            pos++;
-            return true;
-        }
-        return false;
-    }
-
-    /** After a field's value: true if another field follows (and past the comma), false past the closing brace. */
-    private boolean moreFields() {
+    /** After a field or element: true if another follows (and past the comma), false past {@code close}. */
+    private boolean more(char close) {
         space();
         byte c = next();
         if (c == ',') {
             space();
             return true;
         }
-        if (c == '}') {
-            return false;
-        }
-        throw GIVE_UP;
-    }
-
-    private boolean moreElements() {
-        space();
-        byte c = next();
-        if (c == ',') {
-            space();
-            return true;
-        }
-        if (c == ']') {
+        if (c == close) {
             return false;
         }
         throw GIVE_UP;
@@ -366,19 +347,19 @@ final class OpenAiChunkScanner {
             case '"' -> skipString();
             case '{' -> {
                 pos++;
-                if (!emptyObject()) {
+                if (!empty('}')) {
                     do {
                         fieldName();
                         skipValue(depth + 1);
-                    } while (moreFields());
+                    } while (more('}'));
                 }
             }
             case '[' -> {
                 pos++;
-                if (!emptyArray()) {
+                if (!empty(']')) {
                     do {
                         skipValue(depth + 1);
-                    } while (moreElements());
+                    } while (more(']'));
                 }
             }
             case 't' -> literal(TRUE);

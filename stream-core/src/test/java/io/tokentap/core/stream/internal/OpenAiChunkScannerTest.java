@@ -6,6 +6,7 @@ import io.tokentap.core.stream.ContentKind;
 import io.tokentap.core.stream.Fixtures;
 import io.tokentap.core.stream.StreamEventSink;
 import io.tokentap.core.stream.Usage;
+import io.tokentap.testing.ByteMutations;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -189,8 +190,9 @@ class OpenAiChunkScannerTest {
         for (int ops = 1 + r.nextInt(3); ops > 0; ops--) {
             int at = b.length == 0 ? 0 : r.nextInt(b.length + 1);
             switch (r.nextInt(6)) {
-                case 0 -> b = splice(b, at, SPLICES[r.nextInt(SPLICES.length)].getBytes(StandardCharsets.UTF_8));
-                case 1 -> b = splice(b, at, RAW[r.nextInt(RAW.length)]);
+                case 0 -> b = ByteMutations.splice(b, at,
+                        SPLICES[r.nextInt(SPLICES.length)].getBytes(StandardCharsets.UTF_8));
+                case 1 -> b = ByteMutations.splice(b, at, RAW[r.nextInt(RAW.length)]);
                 case 2 -> { // replace a byte
                     if (at < b.length) {
                         b = b.clone();
@@ -198,34 +200,12 @@ class OpenAiChunkScannerTest {
                         b[at] = r.nextBoolean() && s.length > 0 ? s[0] : (byte) r.nextInt(256);
                     }
                 }
-                case 3 -> { // delete a run
-                    int n = Math.min(b.length - at, 1 + r.nextInt(8));
-                    byte[] o = new byte[b.length - n];
-                    System.arraycopy(b, 0, o, 0, at);
-                    System.arraycopy(b, at + n, o, at, b.length - at - n);
-                    b = o;
-                }
-                case 4 -> { // duplicate a run
-                    int n = Math.min(b.length - at, r.nextInt(32));
-                    byte[] run = new byte[n];
-                    System.arraycopy(b, at, run, 0, n);
-                    b = splice(b, at, run);
-                }
-                default -> { // truncate
-                    byte[] o = new byte[at];
-                    System.arraycopy(b, 0, o, 0, at);
-                    b = o;
-                }
+                case 3 -> b = ByteMutations.deleteRun(b, at, 1 + r.nextInt(8));
+                case 4 -> b = ByteMutations.duplicateRun(b, at, r.nextInt(32));
+                default -> b = ByteMutations.truncate(b, at);
             }
         }
         return b;
     }
 
-    private static byte[] splice(byte[] b, int at, byte[] ins) {
-        byte[] o = new byte[b.length + ins.length];
-        System.arraycopy(b, 0, o, 0, at);
-        System.arraycopy(ins, 0, o, at, ins.length);
-        System.arraycopy(b, at, o, at + ins.length, b.length - at);
-        return o;
-    }
 }
