@@ -14,9 +14,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * decodes it for the relay as usual. If the relay then asks for the body ({@link #passBody}: a chunked body going
  * to a chunked client), the frames that follow are relayed from here. The codec, which saw only the head, waits at
  * a chunk boundary; from the first frame this handler does not take, it gets the rest of the response, and this
- * handler is off until the next request. Not taken:
- * A frame cut between reads is held (copied) until the read that completes it, if it is at most
- * {@link #MAX_HELD_BYTES} long: its event could not be used before that anyway. Not taken:
+ * handler is off until the next request. A frame cut between reads is held (copied) until the read that completes
+ * it, if it is at most {@link #MAX_HELD_BYTES} long: its event could not be used before that anyway. Not taken:
  * <ul>
  *   <li>the last chunk, with its trailers (the codec ends the body, so both codecs end in step);</li>
  *   <li>a frame longer than {@link #MAX_HELD_BYTES} cut between reads;</li>

@@ -540,8 +540,8 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ex.upstream = null;
+        ex.upstreamHandler.detach();
         ex.upstreamHandler = null;
-        up.pipeline().get(UpstreamRelayHandler.class).detach();
         requestBodyPaused = false;
         rc.pool().release(up, reusable && up.isActive());
     }
