@@ -3,6 +3,7 @@ package io.tokentap.proxy.relay;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultHttpContent;
 
 /**
  * Relays the frames of a chunked response body from the upstream to a chunked client as they came, past both HTTP
@@ -19,9 +20,11 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * <ul>
  *   <li>the last chunk, with its trailers (the codec ends the body, so both codecs end in step);</li>
  *   <li>a frame longer than {@link #MAX_HELD_BYTES} cut between reads;</li>
- *   <li>a size line that is not plain hex ({@code 1a\r\n}), such as one with an extension;</li>
- *   <li>a frame the usage filter would change.</li>
+ *   <li>a size line that is not plain hex ({@code 1a\r\n}), such as one with an extension.</li>
  * </ul>
+ * A frame the usage filter changes (the proxy's usage chunk, or {@code "usage":null} on every chunk, as TGI and
+ * OpenAI send once asked for usage) goes out filtered and framed again, as on the codec's path, and the frames
+ * after it are relayed from here again.
  * Anything unusual thus meets the codec and the relay's usual checks. A read that does not open with a whole head
  * ({@code HTTP/1.x} ... empty line) goes to the codec as it is, and so does the body of any response the relay did
  * not ask for. {@code -Dtokentap.relay.framePassThrough=false} leaves this handler out.
@@ -130,8 +133,9 @@ final class ChunkPassThrough extends ChannelInboundHandlerAdapter {
         int at = from;
         int count = 0;
         boolean wait = false;
+        long nanos = stamp.lastReadNanos();
         try {
-            while (at < end) {
+            while (at < end && state == State.BODY) {
                 int lineEnd = buf.indexOf(at, Math.min(end, at + MAX_SIZE_DIGITS + 2), (byte) '\n');
                 if (lineEnd < 0) {
                     wait = end - at < MAX_SIZE_DIGITS + 2 && sizeLineSoFar(buf, at, end);
@@ -147,9 +151,21 @@ final class ChunkPassThrough extends ChannelInboundHandlerAdapter {
                     wait = next - at <= MAX_HELD_BYTES;
                     break;
                 }
-                if (buf.getByte(next - 2) != '\r' || buf.getByte(next - 1) != '\n'
-                        || !client.passesUnchanged(exchange, buf, data, size)) {
+                if (buf.getByte(next - 2) != '\r' || buf.getByte(next - 1) != '\n') {
                     break;
+                }
+                if (!client.passesUnchanged(exchange, buf, data, size)) {
+                    // The usage filter changes this frame: what came before it goes out as it came, this one as
+                    // the codec's path sends a read (filtered and framed again), and the frames after it as they
+                    // come.
+                    if (at > from) {
+                        client.onUpstreamFrames(exchange, buf, from, at, frames, count, nanos);
+                        count = 0;
+                    }
+                    client.onUpstreamContent(exchange, new DefaultHttpContent(buf.retainedSlice(data, size)), nanos);
+                    at = next;
+                    from = next;
+                    continue;
                 }
                 if (2 * count + 2 > frames.length) {
                     frames = java.util.Arrays.copyOf(frames, frames.length * 2);
@@ -159,8 +175,8 @@ final class ChunkPassThrough extends ChannelInboundHandlerAdapter {
                 count++;
                 at = next;
             }
-            if (at > from) {
-                client.onUpstreamFrames(exchange, buf, from, at, frames, count, stamp.lastReadNanos());
+            if (at > from && state == State.BODY) {
+                client.onUpstreamFrames(exchange, buf, from, at, frames, count, nanos);
             }
         } catch (RuntimeException e) {
             off();

@@ -37,7 +37,8 @@ import org.junit.jupiter.api.Timeout;
  * an event split over frames, trailers, the usage chunk the proxy asked for, or a body that ends early. The same
  * responses go through a proxy with the pass-through and one without: the client must get the same head and the
  * same body, and the proxy must measure the same. A plain response whose frames each come in a read of their own
- * must reach the client framed exactly as the upstream framed it (the pass-through was taken).
+ * must reach the client framed exactly as the upstream framed it (the pass-through was taken), and the frames a
+ * usage filter did not change must keep their framing even after frames it did.
  */
 @Timeout(180)
 class ChunkPassThroughTest {
@@ -285,6 +286,7 @@ class ChunkPassThroughTest {
                     System.clearProperty(ChunkPassThrough.ENABLED_PROPERTY);
                 }
                 int exact = 0;
+                int changedThenPassed = 0;
                 for (int c = 0; c < CASES; c++) {
                     long caseSeed = master.nextLong();
                     Random r = new Random(caseSeed);
@@ -293,8 +295,10 @@ class ChunkPassThroughTest {
                     // read of its own: not the pass-through's to take.
                     boolean unframed = !plain && c % 10 == 1;
                     boolean odd = !plain && !unframed && r.nextBoolean();
-                    boolean injected = r.nextBoolean(); // the proxy asks for usage, and filters it out
-                    boolean usageNull = !plain && injected && r.nextInt(3) == 0;
+                    // The proxy asks for usage and filters it out; every sixth case with "usage":null on every
+                    // chunk and plain framing, every other plain one without, so that each check below has cases.
+                    boolean injected = c % 6 == 0 || (c % 6 != 3 && r.nextBoolean());
+                    boolean usageNull = injected && (c % 6 == 0 || r.nextInt(3) == 0);
                     boolean truncated = !plain && !unframed && r.nextInt(8) == 0;
                     byte[] body = body(r, events(r, usageNull, injected || r.nextBoolean()), odd, truncated);
                     String head = unframed ? UNFRAMED_HEAD : HEAD;
@@ -313,8 +317,15 @@ class ChunkPassThroughTest {
                         assertThat(a.rawBody).as(context).isEqualTo(new String(body, StandardCharsets.ISO_8859_1));
                         exact++;
                     }
+                    if (plain && usageNull) {
+                        // Every chunk before it was changed by the usage filter; the end marker was not, and is
+                        // still relayed as the upstream framed it (zero-padded, upper-case size).
+                        assertThat(a.rawBody).as(context).contains("\r\n0E\r\ndata: [DONE]\n\n\r\n");
+                        changedThenPassed++;
+                    }
                 }
                 assertThat(exact).isPositive();
+                assertThat(changedThenPassed).isPositive();
             } finally {
                 if (with != null) {
                     with.close();
