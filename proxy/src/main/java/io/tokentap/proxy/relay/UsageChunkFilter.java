@@ -20,11 +20,10 @@ final class UsageChunkFilter {
 
     static final int MAX_LINE_BYTES = 64 * 1024;
     private static final byte[] DATA = "data:".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] EMPTY_CHOICES = "\"choices\":[]".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] USAGE_KEY = "\"usage\":".getBytes(StandardCharsets.US_ASCII);
-    private static final int[] USAGE_KEY_SKIP = skipTable(USAGE_KEY);
-    private static final byte[] USAGE_OBJECT = "\"usage\":{".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] USAGE_NULL = ",\"usage\":null".getBytes(StandardCharsets.US_ASCII);
+    private static final Needle EMPTY_CHOICES = new Needle("\"choices\":[]");
+    private static final Needle USAGE_KEY = new Needle("\"usage\":");
+    private static final Needle USAGE_OBJECT = new Needle("\"usage\":{");
+    private static final Needle USAGE_NULL = new Needle(",\"usage\":null");
 
     private static final int KEEP = -1;
     private static final int DROP = -2;
@@ -166,7 +165,7 @@ final class UsageChunkFilter {
             dropBlankLine = true; // the usage-only chunk: the line and the blank line after it go
         } else {
             BufferCopy.append(out, buf, from, action);
-            BufferCopy.append(out, buf, from + action + USAGE_NULL.length, len - action - USAGE_NULL.length);
+            BufferCopy.append(out, buf, from + action + USAGE_NULL.length(), len - action - USAGE_NULL.length());
         }
     }
 
@@ -183,14 +182,14 @@ final class UsageChunkFilter {
             line = new byte[Math.max(len, 2 * line.length)];
         }
         buf.getBytes(from, line, 0, len);
-        if (skipSearch(line, len, USAGE_KEY, USAGE_KEY_SKIP) < 0) {
+        if (USAGE_KEY.in(line, len) < 0) {
             return KEEP; // the usual chunk, looked at once: both changes below need the field
         }
-        if (indexOf(line, len, EMPTY_CHOICES) >= 0 && indexOf(line, len, USAGE_OBJECT) >= 0) {
+        if (EMPTY_CHOICES.in(line, len) >= 0 && USAGE_OBJECT.in(line, len) >= 0) {
             return DROP;
         }
         // Inside a JSON string the quotes would be escaped, so this sequence is always the field itself.
-        int at = indexOf(line, len, USAGE_NULL);
+        int at = USAGE_NULL.in(line, len);
         return at < 0 ? KEEP : at;
     }
 
@@ -210,9 +209,30 @@ final class UsageChunkFilter {
         return true;
     }
 
+    /** A byte sequence to look for, with its skip table. */
+    private record Needle(byte[] bytes, int[] skip) {
+        Needle(String ascii) {
+            this(ascii.getBytes(StandardCharsets.US_ASCII));
+        }
+
+        private Needle(byte[] bytes) {
+            this(bytes, skipTable(bytes));
+        }
+
+        /** Where it first occurs in {@code a[0, len)}, or -1. */
+        int in(byte[] a, int len) {
+            return skipSearch(a, len, bytes, skip);
+        }
+
+        int length() {
+            return bytes.length;
+        }
+    }
+
     /**
      * Where {@code needle} first occurs in {@code a[0, len)}, or -1: Horspool's search, which moves by up to the
-     * needle's length at each look. Every data line is searched for the usage field, and most have none.
+     * needle's length at each look, and finds the first occurrence as a byte-by-byte search would. Every data line
+     * is searched for the usage field, and most have none.
      */
     static int skipSearch(byte[] a, int len, byte[] needle, int[] skip) {
         int last = needle.length - 1;
@@ -237,23 +257,5 @@ final class UsageChunkFilter {
             skip[needle[i] & 0xFF] = needle.length - 1 - i;
         }
         return skip;
-    }
-
-    private static int indexOf(byte[] a, int len, byte[] needle) {
-        byte first = needle[0];
-        int end = len - needle.length;
-        outer:
-        for (int i = 0; i <= end; i++) {
-            if (a[i] != first) {
-                continue;
-            }
-            for (int j = 1; j < needle.length; j++) {
-                if (a[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 }
