@@ -17,7 +17,11 @@ import org.HdrHistogram.SingleWriterRecorder;
  *
  * <p>The figures recorded once per streamed event (ITL and ITL per token) go into histograms of the recording
  * thread's own (a {@link Shard} of {@link SingleWriterRecorder}s: a plain increment and two atomic increments on
- * lines only that thread writes), which the drain merges. One recorder shared by the event loops made every event
+ * lines only that thread writes), which the drain merges. An event of one token, the usual one, has the same ITL and
+ * ITL per token and is recorded once, into a histogram the drain adds to both; an event of a request's class is
+ * recorded for the class only, and the drain adds the classes' histograms to the stage's. So the usual event costs
+ * one recording where it cost four (two figures, stage and class): 12 % of the load generator's CPU samples went to
+ * them against an unpaced upstream. One recorder shared by the event loops made every event
  * pay for atomics on cache lines that moved between the cores: async-profiler put 27 % of the loops' CPU samples on
  * one of them (100 users against an unpaced upstream, 770,000 events/s), and per thread the load generator used
  * 3.5-20 % less CPU per event in three alternating pairs of runs (docs/benchmarks.md). The figures recorded once per
@@ -39,12 +43,16 @@ public final class StageRecorder {
     /** The figures recorded per streamed event, recorded per thread. */
     private static final LoadMetric[] PER_EVENT = {LoadMetric.ITL, LoadMetric.ITL_PER_TOKEN};
 
+    /** A shard's histogram of one-token events, whose ITL and ITL per token are the same value. */
+    private static final int BOTH = 2;
+
     /**
-     * One thread's histograms of the {@link #PER_EVENT} figures: about 0.75 MB (two metrics, each an active and an
-     * inactive histogram of 3 significant digits up to an hour), once per event loop that records into the stage.
+     * One thread's histograms of the {@link #PER_EVENT} figures: the ITL of events of several tokens, their ITL per
+     * token, and the events of one token ({@link #BOTH}); about 1.1 MB (each an active and an inactive histogram of 3
+     * significant digits up to an hour), once per event loop that records into the stage or class.
      */
     private static final class Shard {
-        final SingleWriterRecorder[] recorders = new SingleWriterRecorder[PER_EVENT.length];
+        final SingleWriterRecorder[] recorders = new SingleWriterRecorder[PER_EVENT.length + 1];
 
         Shard() {
             for (int i = 0; i < recorders.length; i++) {
@@ -133,17 +141,12 @@ public final class StageRecorder {
         });
     }
 
-    /** Records each inter-token gap into the stage and the request's class. */
+    /**
+     * Records each inter-token gap for the request's class, whose histograms the drain adds to the stage's; without a
+     * class, for the stage.
+     */
     public RequestTimeline.IntervalListener intervalListener(String label) {
-        RequestTimeline.IntervalListener mine = intervalListener();
-        if (isClass || label == null) {
-            return mine;
-        }
-        RequestTimeline.IntervalListener theirs = child(label).intervalListener();
-        return (gap, tokens) -> {
-            mine.interTokenLatency(gap, tokens);
-            theirs.interTokenLatency(gap, tokens);
-        };
+        return isClass || label == null ? intervalListener() : child(label).intervalListener();
     }
 
     /** A request of class {@code label} ended: recorded for the stage and for its class. */
@@ -173,8 +176,12 @@ public final class StageRecorder {
     public RequestTimeline.IntervalListener intervalListener() {
         return (gapNanos, tokens) -> {
             Shard s = shard.get();
-            recordPerEvent(s, 0, gapNanos);
-            recordPerEvent(s, 1, gapNanos / Math.max(1, tokens));
+            if (tokens <= 1) {
+                recordPerEvent(s, BOTH, gapNanos); // the gap divided by one token is the gap
+            } else {
+                recordPerEvent(s, 0, gapNanos);
+                recordPerEvent(s, 1, gapNanos / tokens);
+            }
         };
     }
 
@@ -251,9 +258,11 @@ public final class StageRecorder {
             stats.histogram(m).add(h);
             recycled.put(m, h);
         }
-        for (int i = 0; i < PER_EVENT.length; i++) {
-            drainPerEvent(i, sink);
+        // The classes first: their per-event intervals are also the stage's.
+        for (StageRecorder c : classes.values()) {
+            c.drain((m, h) -> { });
         }
+        drainPerEvent(sink);
         for (RequestOutcome o : RequestOutcome.values()) {
             stats.addCount(o, outcomes[o.ordinal()].sumThenReset());
         }
@@ -262,24 +271,46 @@ public final class StageRecorder {
         recycledChain = chainTokens.getIntervalHistogram(recycledChain);
         stats.chainTokens().add(recycledChain);
         stats.addChainsIncomplete(chainsIncomplete.sumThenReset());
-        for (StageRecorder c : classes.values()) {
-            c.drain((m, h) -> { });
-        }
     }
 
-    /** Merges the threads' interval histograms of one per-event figure and passes the sum on as one interval. */
-    private void drainPerEvent(int index, IntervalSink sink) {
-        LoadMetric m = PER_EVENT[index];
-        Histogram h = recycled.get(m);
-        h.reset();
+    /**
+     * Merges the threads' interval histograms of the per-event figures, and the classes' intervals just drained, and
+     * passes each figure's sum on as one interval.
+     */
+    private void drainPerEvent(IntervalSink sink) {
+        Histogram itl = recycled.get(PER_EVENT[0]);
+        Histogram perToken = recycled.get(PER_EVENT[1]);
+        itl.reset();
+        perToken.reset();
         long start = Long.MAX_VALUE;
         long end = 0;
         for (Shard s : shards) {
-            s.recorders[index].getIntervalHistogramInto(scratch);
-            h.add(scratch);
-            start = Math.min(start, scratch.getStartTimeStamp());
-            end = Math.max(end, scratch.getEndTimeStamp());
+            for (int i = 0; i < s.recorders.length; i++) {
+                s.recorders[i].getIntervalHistogramInto(scratch);
+                if (i != 1) { // the ITL-only histogram (0) and BOTH
+                    itl.add(scratch);
+                }
+                if (i != 0) { // the per-token-only histogram (1) and BOTH
+                    perToken.add(scratch);
+                }
+                start = Math.min(start, scratch.getStartTimeStamp());
+                end = Math.max(end, scratch.getEndTimeStamp());
+            }
         }
+        for (StageRecorder c : classes.values()) {
+            Histogram classItl = c.recycled.get(PER_EVENT[0]);
+            itl.add(classItl);
+            perToken.add(c.recycled.get(PER_EVENT[1]));
+            if (classItl.getEndTimeStamp() > 0) {
+                start = Math.min(start, classItl.getStartTimeStamp());
+                end = Math.max(end, classItl.getEndTimeStamp());
+            }
+        }
+        passOn(PER_EVENT[0], itl, start, end, sink);
+        passOn(PER_EVENT[1], perToken, start, end, sink);
+    }
+
+    private void passOn(LoadMetric m, Histogram h, long start, long end, IntervalSink sink) {
         if (end > 0) {
             h.setStartTimeStamp(start);
             h.setEndTimeStamp(end);

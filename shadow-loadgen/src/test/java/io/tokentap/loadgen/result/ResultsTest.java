@@ -137,7 +137,9 @@ class ResultsTest {
 
     /**
      * Each thread records the per-event figures into histograms of its own; the drains, run while they record, must
-     * hand on every value exactly once, as one merged interval per figure with the span of its parts.
+     * hand on every value exactly once, as one merged interval per figure with the span of its parts. Events of one
+     * token are recorded once for both figures, and a class's events for the class only: the stage must still hold
+     * every event, and each class its own.
      */
     @Test
     void perEventFiguresFromManyThreadsAreDrainedWholeAndOnce() throws Exception {
@@ -146,11 +148,19 @@ class ResultsTest {
         int perThread = 200_000;
         Histogram expectedItl = new Histogram(1, StageStats.HIGHEST_MICROS, 3);
         Histogram expectedPerToken = new Histogram(1, StageStats.HIGHEST_MICROS, 3);
+        Histogram expectedClassAItl = new Histogram(1, StageStats.HIGHEST_MICROS, 3);
+        Histogram expectedClassAPerToken = new Histogram(1, StageStats.HIGHEST_MICROS, 3);
+        String[] labels = {null, "a", "b", "a"}; // thread 0's requests have no class
         for (int t = 0; t < threads; t++) {
             for (int i = 0; i < perThread; i++) {
                 long gap = gapNanos(t, i);
+                long perToken = Math.max(1, (gap / tokens(i) + 500) / 1_000); // as recorded: µs, at least 1
                 expectedItl.recordValue(gap / 1_000);
-                expectedPerToken.recordValue(Math.max(1, (gap / tokens(i) + 500) / 1_000)); // as recorded: µs, at least 1
+                expectedPerToken.recordValue(perToken);
+                if ("a".equals(labels[t])) {
+                    expectedClassAItl.recordValue(gap / 1_000);
+                    expectedClassAPerToken.recordValue(perToken);
+                }
             }
         }
         Histogram drainedItl = new Histogram(1, StageStats.HIGHEST_MICROS, 3);
@@ -169,7 +179,7 @@ class ResultsTest {
         for (int t = 0; t < threads; t++) {
             int id = t;
             Thread w = new Thread(() -> {
-                RequestTimeline.IntervalListener l = rec.intervalListener();
+                RequestTimeline.IntervalListener l = rec.intervalListener(labels[id]);
                 try {
                     go.await();
                 } catch (InterruptedException e) {
@@ -193,6 +203,10 @@ class ResultsTest {
         assertThat(drainedItl).isEqualTo(expectedItl);
         assertThat(rec.stats().histogram(LoadMetric.ITL)).isEqualTo(expectedItl);
         assertThat(rec.stats().histogram(LoadMetric.ITL_PER_TOKEN)).isEqualTo(expectedPerToken);
+        StageStats classA = rec.stats().classes().get("a");
+        assertThat(classA.histogram(LoadMetric.ITL)).isEqualTo(expectedClassAItl);
+        assertThat(classA.histogram(LoadMetric.ITL_PER_TOKEN)).isEqualTo(expectedClassAPerToken);
+        assertThat(rec.stats().classes().get("b").histogram(LoadMetric.ITL).getTotalCount()).isEqualTo(perThread);
         assertThat(spans).isNotEmpty();
     }
 
