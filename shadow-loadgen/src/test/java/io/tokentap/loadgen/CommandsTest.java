@@ -74,10 +74,15 @@ class CommandsTest {
     @Test
     void aWarmUpIsSentButLeftOutOfTheResults() throws Exception {
         Path outDir = dir.resolve("warm");
+        long cpuBefore = processCpuNanos();
         int code = run(new RunCommand(), "--target", upstream.url(), "--out", outDir.toString(), "--rate", "40",
                 "--arrival", "constant", "--warmup", "1s", "--duration", "1s", "--workload", workload(8).toString());
+        long cpuAfter = processCpuNanos();
         assertThat(code).as(err.toString()).isZero();
         RunResult r = new ResultsJson(MAPPER).read(outDir.resolve("results.json"));
+        // The client's CPU in the measured window, written and read back: some, and no more than the whole run used.
+        assertThat(r.stages().get(0).clientCpuSeconds()).isPositive()
+                .isLessThanOrEqualTo((cpuAfter - cpuBefore) / 1e9);
         // 40 requests in the warm-up second (a few more: it ends on a request's end past 1 s), 40 in the measured
         // second; the results hold the measured ones only.
         assertThat(upstream.requests.get()).isBetween(79, 90);
@@ -185,5 +190,10 @@ class CommandsTest {
         RunResult r = new ResultsJson(MAPPER).read(outDir.resolve("results.json"));
         assertThat(r.stages().get(0).requests()).isEqualTo(10);
         assertThat(MAPPER.readTree(outDir.resolve("results.json").toFile()).get("kind").asText()).isEqualTo("replay");
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 }

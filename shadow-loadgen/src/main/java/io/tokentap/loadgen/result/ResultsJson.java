@@ -94,6 +94,9 @@ public final class ResultsJson {
         if (s.clientBound()) {
             n.put("client_bound_reason", s.clientBoundReason());
         }
+        if (s.clientCpuSeconds() >= 0) {
+            n.put("client_cpu_s", round(s.clientCpuSeconds()));
+        }
         n.put("requests", s.requests());
         n.put("errors", s.errors());
         n.put("requestsPerSec", round(s.requestsPerSecond()));
@@ -229,6 +232,7 @@ public final class ResultsJson {
                 n.path("load").asDouble());
         s.durationSeconds(n.path("duration_s").asDouble());
         s.clientBound(n.path("client_bound").asBoolean(), n.path("client_bound_reason").asText(""));
+        s.clientCpuSeconds(n.path("client_cpu_s").asDouble(-1));
         for (RequestOutcome o : RequestOutcome.values()) {
             s.addCount(o, n.path("outcomes").path(o.key()).asLong());
         }

@@ -28,6 +28,7 @@ public final class StageStats {
     private long goodRequests;
     private boolean clientBound;
     private String clientBoundReason = "";
+    private double clientCpuSeconds = -1;
     private final Map<String, Double> server = new LinkedHashMap<>();
     private final Map<String, StageStats> classes = new LinkedHashMap<>();
     private final Histogram chainTokens = new Histogram(1, 1_000_000_000L, 3);
@@ -132,6 +133,18 @@ public final class StageStats {
     public void clientBound(boolean bound, String reason) {
         this.clientBound = bound;
         this.clientBoundReason = reason == null ? "" : reason;
+    }
+
+    /**
+     * CPU seconds (user + system, every thread) the load generator's process used in the stage's measured window, or
+     * -1 when the JVM cannot tell; beside the window's length it says how many cores the client kept busy.
+     */
+    public double clientCpuSeconds() {
+        return clientCpuSeconds;
+    }
+
+    public void clientCpuSeconds(double s) {
+        this.clientCpuSeconds = s;
     }
 
     /** Server figures sampled during the stage (e.g. {@code kv_cache_usage_max}); empty when not sampled. */
@@ -239,6 +252,9 @@ public final class StageStats {
         goodRequests += other.goodRequests;
         durationSeconds = concurrent ? Math.max(durationSeconds, other.durationSeconds)
                 : durationSeconds + other.durationSeconds;
+        // Shards run in processes of their own: their CPU adds up, side by side or one after another.
+        clientCpuSeconds = clientCpuSeconds < 0 || other.clientCpuSeconds < 0
+                ? Math.max(clientCpuSeconds, other.clientCpuSeconds) : clientCpuSeconds + other.clientCpuSeconds;
         if (other.clientBound) {
             clientBound = true;
             clientBoundReason = clientBoundReason.isEmpty() ? other.clientBoundReason

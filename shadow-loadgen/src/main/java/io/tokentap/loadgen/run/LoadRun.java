@@ -30,6 +30,7 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -241,10 +242,12 @@ public final class LoadRun {
                 progress.accept("stage " + label + " for " + Durations.format(Duration.ofNanos(currentStageLength))
                         + (warmup == null ? "" : " after a warm-up of " + Durations.format(warmupMin) + " to "
                                 + Durations.format(warmupMax)));
+                AtomicLong cpuFrom = new AtomicLong(ProcessCpu.nanos());
                 if (warmup != null) {
                     warmup.ended().thenAccept(at -> {
-                        // The measured window starts now: the stage's length, the progress bar and the server
-                        // figures count from here.
+                        // The measured window starts now: the stage's length, the progress bar, the client's CPU and
+                        // the server figures count from here.
+                        cpuFrom.set(ProcessCpu.nanos());
                         currentStageStart = at;
                         currentStage = label;
                         if (sampler != null) {
@@ -261,6 +264,10 @@ public final class LoadRun {
                 String reason = await(done);
                 long measuredFrom = warmup == null ? stageStart : warmup.ended().getNow(nanoTime.getAsLong());
                 stats.durationSeconds(Math.max(0, nanoTime.getAsLong() - measuredFrom) / 1e9);
+                long cpuTo = ProcessCpu.nanos();
+                if (cpuTo >= 0 && cpuFrom.get() >= 0) {
+                    stats.clientCpuSeconds((cpuTo - cpuFrom.get()) / 1e9);
+                }
                 if (sampler != null) {
                     sampler.finishStage(stats);
                 }
