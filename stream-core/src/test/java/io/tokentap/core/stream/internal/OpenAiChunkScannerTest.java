@@ -106,6 +106,31 @@ class OpenAiChunkScannerTest {
         return out;
     }
 
+    /**
+     * The eight-bytes-at-a-time check must find the first byte a string cannot skip (a quote, a backslash, a control
+     * byte, a byte from 0x80 up) wherever it is among the eight, whatever follows it: against a byte-by-byte search
+     * over words made mostly of those bytes and their neighbours.
+     */
+    @Test
+    void theWordCheckFindsTheFirstByteAStringCannotSkip() {
+        int[] pool = {'"', '\\', 0x00, 0x01, 0x1F, 0x20, 0x21, 0x23, 0x5B, 0x5D, 0x7F, 0x80, 0xC3, 0xFF, 'a', 'T', '9'};
+        Random rnd = new Random(11);
+        for (int n = 0; n < 200_000; n++) {
+            long w = 0;
+            int expected = 8;
+            for (int k = 0; k < 8; k++) {
+                int c = rnd.nextInt(4) == 0 ? rnd.nextInt(256) : pool[rnd.nextInt(pool.length)];
+                w |= (long) c << (8 * k);
+                if (expected == 8 && (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)) {
+                    expected = k;
+                }
+            }
+            long special = OpenAiChunkScanner.special(w);
+            int found = special == 0 ? 8 : Long.numberOfTrailingZeros(special) >>> 3;
+            assertThat(found).as("word %016x", w).isEqualTo(expected);
+        }
+    }
+
     @Test
     void theFastPathTakesTheUsualChunksAndAgreesWithJackson() {
         OpenAiChunkScanner scanner = new OpenAiChunkScanner();
