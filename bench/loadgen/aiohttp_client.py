@@ -2,10 +2,11 @@
 """The usual asyncio/aiohttp streaming client, for comparison with `tokentap run` on the same machine.
 
 N concurrent users, each posting a streamed chat completion, reading the SSE lines, parsing each event's JSON and
-timing TTFT and inter-token gaps, then posting the next one, for DURATION seconds. Prints key=value lines: events,
-events per second, requests, and the process's CPU seconds.
+timing TTFT and inter-token gaps, then posting the next one, for DURATION seconds after WARMUP seconds (0 when
+left out) whose events are not counted. Prints key=value lines for the measured window: events, events per second,
+requests, and the process's CPU seconds.
 
-    /usr/bin/python3 bench/loadgen/aiohttp_client.py URL CONCURRENCY DURATION_S MAX_TOKENS
+    /usr/bin/python3 bench/loadgen/aiohttp_client.py URL CONCURRENCY DURATION_S MAX_TOKENS [WARMUP_S]
 """
 import asyncio
 import json
@@ -42,22 +43,31 @@ async def user(session, url, body, deadline, stats):
 
 async def main():
     url, concurrency, duration, max_tokens = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+    warmup = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
     body = {"model": "bench", "stream": True, "max_tokens": max_tokens,
             "messages": [{"role": "user", "content": "stream"}]}
     stats = {"events": 0, "requests": 0, "ttft": [], "itl": []}
     connector = aiohttp.TCPConnector(limit=concurrency)
     timeout = aiohttp.ClientTimeout(total=None)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        cpu0, t0 = time.process_time(), time.monotonic()
-        deadline = t0 + duration
-        await asyncio.gather(*(user(session, url, body, deadline, stats) for _ in range(concurrency)))
-        wall, cpu = time.monotonic() - t0, time.process_time() - cpu0
-    print(f"events={stats['events']}")
-    print(f"events_per_s={stats['events'] / wall:.0f}")
-    print(f"requests={stats['requests']}")
+        start = {"cpu": time.process_time(), "t": time.monotonic(), "events": 0, "requests": 0}
+        deadline = start["t"] + warmup + duration
+
+        async def measure_from_now():
+            await asyncio.sleep(warmup)
+            start.update(cpu=time.process_time(), t=time.monotonic(), events=stats["events"],
+                         requests=stats["requests"])
+
+        await asyncio.gather(measure_from_now(),
+                             *(user(session, url, body, deadline, stats) for _ in range(concurrency)))
+        wall, cpu = time.monotonic() - start["t"], time.process_time() - start["cpu"]
+    events, requests = stats["events"] - start["events"], stats["requests"] - start["requests"]
+    print(f"events={events}")
+    print(f"events_per_s={events / wall:.0f}")
+    print(f"requests={requests}")
     print(f"wall_s={wall:.2f}")
     print(f"cpu_s={cpu:.2f}")
-    print(f"events_per_cpu_s={stats['events'] / cpu if cpu else 0:.0f}")
+    print(f"events_per_cpu_s={events / cpu if cpu else 0:.0f}")
 
 
 if __name__ == "__main__":
