@@ -3,6 +3,7 @@ package io.tokentap.proxy.relay;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -28,9 +29,19 @@ final class UsageChunkFilter {
     private static final int KEEP = -1;
     private static final int DROP = -2;
 
+    /**
+     * The line being looked at, copied: the thread's own, shared by every stream its event loop filters ({@link #action}
+     * is done with it before it returns); grows to the longest {@code data:} line seen (at most MAX_LINE_BYTES). One
+     * array per stream cost 512 bytes per response, and a cold array to copy into on each event.
+     */
+    private static final FastThreadLocal<byte[]> LINE = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[512];
+        }
+    };
+
     private final ByteBufAllocator alloc;
-    /** The line being looked at, copied; grows to the longest {@code data:} line seen (at most MAX_LINE_BYTES). */
-    private byte[] line = new byte[512];
     /** The start of a line whose newline has not arrived yet. */
     private ByteBuf partial;
     private boolean dropBlankLine;
@@ -178,8 +189,10 @@ final class UsageChunkFilter {
         if (len > MAX_LINE_BYTES) {
             return KEEP;
         }
+        byte[] line = LINE.get();
         if (line.length < len) {
             line = new byte[Math.max(len, 2 * line.length)];
+            LINE.set(line);
         }
         buf.getBytes(from, line, 0, len);
         if (USAGE_KEY.in(line, len) < 0) {

@@ -53,6 +53,37 @@ class UsageChunkFilterTest {
         }
     }
 
+    /**
+     * The filters of one event loop share the array each line is copied into: streams filtered in turn, their reads
+     * interleaved, one with lines long enough to grow the array, must each come out as they do alone.
+     */
+    @Test
+    void streamsFilteredInTurnOnOneThreadDoNotMixTheirLines() {
+        String longChunk = "data: {\"id\":\"" + "L".repeat(3000) + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"y\"}}]";
+        String longWith = longChunk + ",\"usage\":null}\n\n" + WITH_USAGE;
+        String longWithout = longChunk + "}\n\n" + WITHOUT;
+        for (long seed = 0; seed < 100; seed++) {
+            Random r = new Random(seed);
+            String[] in = {WITH_USAGE + WITH_USAGE, longWith + longWith};
+            UsageChunkFilter[] filters = {new UsageChunkFilter(ByteBufAllocator.DEFAULT),
+                new UsageChunkFilter(ByteBufAllocator.DEFAULT)};
+            StringBuilder[] out = {new StringBuilder(), new StringBuilder()};
+            int[] at = {0, 0};
+            while (at[0] < in[0].length() || at[1] < in[1].length()) {
+                int k = at[0] >= in[0].length() ? 1 : at[1] >= in[1].length() ? 0 : r.nextInt(2);
+                int n = Math.min(in[k].length() - at[k], 1 + r.nextInt(700));
+                boolean last = at[k] + n == in[k].length();
+                ByteBuf b = Unpooled.copiedBuffer(in[k].substring(at[k], at[k] + n), StandardCharsets.UTF_8);
+                HttpContent o = filters[k].filter(last ? new DefaultLastHttpContent(b) : new DefaultHttpContent(b), last);
+                out[k].append(o.content().toString(StandardCharsets.UTF_8));
+                o.release();
+                at[k] += n;
+            }
+            assertThat(out[0].toString()).as("seed %d", seed).isEqualTo(WITHOUT + WITHOUT);
+            assertThat(out[1].toString()).as("seed %d", seed).isEqualTo(longWithout + longWithout);
+        }
+    }
+
     @Test
     void aStreamWithoutUsagePassesUnchanged() {
         for (long seed = 0; seed < 50; seed++) {
