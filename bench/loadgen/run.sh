@@ -18,8 +18,8 @@ cd "$(dirname "$0")/../.."
 source bench/lib/common.sh
 quick=0; [[ "${1:-}" == --quick ]] && { quick=1; shift; }
 out="${1:-bench/out}"; mkdir -p "$out"
-if ((quick)); then seconds=10; warm=5; warm10k=10; events_warm=15; py_warm=2; py_seconds=8
-else seconds=40; warm=10; warm10k=15; events_warm=20; py_warm=5; py_seconds=30; fi
+if ((quick)); then seconds=10; warm=5; warm10k=10; events_warm=15; py_warm=2
+else seconds=40; warm=10; warm10k=15; events_warm=20; py_warm=5; fi
 build_jars; install_tools; raise_nofile
 trap stop_all EXIT
 loadgen=(java -Xmx512m -jar "$TOKENTAP_JAR" run --target http://127.0.0.1:19200 --model bench --event-loops 2)
@@ -44,7 +44,7 @@ cpu_of "$out/lg-events.log" "${loadgen[@]}" --concurrency 100 --warmup "${events
     --workload bench/loadgen/fixed-200.yaml --out "$out/lg-events"
 python3 bench/loadgen/summary.py "$out/lg-events/results.json" >"$out/lg-events.txt"
 sed 's/^cpu_s=/process_cpu_s=/' "$out/lg-events.log.cpu" >>"$out/lg-events.txt"
-/usr/bin/python3 bench/loadgen/aiohttp_client.py http://127.0.0.1:19200/v1/chat/completions 100 "$py_seconds" 200 \
+/usr/bin/python3 bench/loadgen/aiohttp_client.py http://127.0.0.1:19200/v1/chat/completions 100 "$seconds" 200 \
     "$py_warm" >"$out/py-events.txt"
 
 # 2. 10,000 concurrent streams.

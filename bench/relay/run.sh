@@ -134,7 +134,7 @@ for level in $levels; do
             cat "$out/relay-$streams-$path.txt.extra" >>"$out/relay-$streams-$path.txt"
             rm -f "$out/relay-$streams-$path.txt.extra"
         fi
-        sleep 2 # closed connections drain before the next path
+        sleep 1 # closed connections drain before the next path
     done
 done
 
