@@ -176,8 +176,18 @@ public final class LoadExecutor {
         }
     }
 
+    /**
+     * The worker of the connection loop this runs on, else the next in turn. A closed user's next request is sent
+     * from the loop its last one ended on, so it stays there: no thread hop, and its keep-alive connection is the
+     * one it takes again. Users start, and open-model arrivals and session turns go out, from the dispatcher, in turn.
+     */
     private ClientWorker pickWorker() {
-        // Only the dispatcher and closed users' callbacks pick; a plain counter race only skews the round robin.
+        for (ClientWorker w : workers) {
+            if (w.loop.inEventLoop()) {
+                return w;
+            }
+        }
+        // Only the dispatcher picks here; a plain counter race only skews the round robin.
         int i = Math.floorMod(nextWorker++, workers.size());
         return workers.get(i);
     }

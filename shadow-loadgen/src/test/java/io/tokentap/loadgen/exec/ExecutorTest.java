@@ -129,6 +129,26 @@ class ExecutorTest {
         assertThat(upstream.tenantKeys).contains("k1", "k2");
     }
 
+    /**
+     * With several connection loops, a closed user's next request goes out on the loop its last one ended on: no
+     * thread hop, and its keep-alive connection is the one it takes again, so no loop opens connections the other
+     * already holds.
+     */
+    @Test
+    void aClosedUserStaysOnItsLoop() throws Exception {
+        connections.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        connections = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        upstream.ttftMillis = 2;
+        upstream.itlMillis = 1;
+        LoadExecutor ex = executor(client(100, Duration.ofSeconds(10), 0));
+        StageStats s = run(ex, StageSpec.closed("c6", 6, Duration.ofMillis(1500)), workload(20, 5, null), 1_000_000);
+        // Several requests per user (fewer on a busy machine), each user's after the first on a reused connection.
+        assertThat(s.count(RequestOutcome.OK)).isGreaterThanOrEqualTo(24);
+        assertThat(s.errors()).isZero();
+        assertThat(ex.connectionsOpened()).isEqualTo(6);
+        assertThat(upstream.connections.get()).isEqualTo(6);
+    }
+
     @Test
     void closedStagesHandTheirUsersOnInsteadOfStackingThemAtTheBoundary() throws Exception {
         // About 320 ms a request, longer than the gap any stage leaves: every boundary falls with requests in flight.
