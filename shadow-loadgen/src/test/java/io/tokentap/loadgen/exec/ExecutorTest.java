@@ -141,9 +141,10 @@ class ExecutorTest {
         upstream.ttftMillis = 2;
         upstream.itlMillis = 1;
         LoadExecutor ex = executor(client(100, Duration.ofSeconds(10), 0));
-        StageStats s = run(ex, StageSpec.closed("c6", 6, Duration.ofMillis(1500)), workload(20, 5, null), 1_000_000);
-        // Several requests per user (fewer on a busy machine), each user's after the first on a reused connection.
-        assertThat(s.count(RequestOutcome.OK)).isGreaterThanOrEqualTo(24);
+        StageStats s = run(ex, StageSpec.closed("c6", 6, Duration.ofMillis(3000)), workload(20, 5, null), 1_000_000);
+        // Several requests per user (hundreds on an idle machine, far fewer on a busy one), each user's after the
+        // first on a reused connection.
+        assertThat(s.count(RequestOutcome.OK)).isGreaterThanOrEqualTo(18);
         assertThat(s.errors()).isZero();
         assertThat(ex.connectionsOpened()).isEqualTo(6);
         assertThat(upstream.connections.get()).isEqualTo(6);
