@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultHttpContent;
+import java.util.Arrays;
 
 /**
  * Relays the frames of a chunked response body from the upstream to a chunked client as they came, past both HTTP
@@ -123,7 +124,7 @@ final class ChunkPassThrough extends ChannelInboundHandlerAdapter {
             buf = held;
             held = null;
             try {
-                buf.writeBytes(in);
+                BufferCopy.appendReadable(buf, in);
             } finally {
                 in.release();
             }
@@ -168,7 +169,7 @@ final class ChunkPassThrough extends ChannelInboundHandlerAdapter {
                     continue;
                 }
                 if (2 * count + 2 > frames.length) {
-                    frames = java.util.Arrays.copyOf(frames, frames.length * 2);
+                    frames = Arrays.copyOf(frames, frames.length * 2);
                 }
                 frames[2 * count] = data;
                 frames[2 * count + 1] = size;
@@ -187,7 +188,7 @@ final class ChunkPassThrough extends ChannelInboundHandlerAdapter {
             buf.release();
         } else if (wait && state == State.BODY) {
             held = ctx.alloc().buffer(Math.max(256, 2 * (end - at)));
-            held.writeBytes(buf, at, end - at);
+            BufferCopy.append(held, buf, at, end - at);
             buf.release();
         } else {
             // From a chunk boundary on, the codec reads the rest of the response.

@@ -411,7 +411,8 @@ final class ClientRelayHandler extends ChannelInboundHandlerAdapter {
         } else {
             // A client that has not taken the last write: a slice would keep the whole read buffer alive for each
             // queued frame, so it gets a copy of the frames alone.
-            out = ctx.alloc().directBuffer(to - from).writeBytes(buf, from, to - from);
+            out = ctx.alloc().directBuffer(to - from);
+            BufferCopy.append(out, buf, from, to - from);
         }
         codecCtx.writeAndFlush(out, ctx.voidPromise());
         headUnflushed = false;

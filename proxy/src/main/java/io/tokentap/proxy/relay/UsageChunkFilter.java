@@ -58,7 +58,7 @@ final class UsageChunkFilter {
      */
     HttpContent filter(HttpContent in, boolean last) {
         ByteBuf src = in.content();
-        if (partial == null && (passThrough || unchanged(src))) {
+        if (passes(src, src.readerIndex(), src.writerIndex())) {
             return in;
         }
         ByteBuf out = alloc.buffer(src.readableBytes() + (partial == null ? 0 : partial.readableBytes()));
@@ -82,16 +82,6 @@ final class UsageChunkFilter {
     }
 
     /**
-     * Whether {@code src}, taken when no line is held, is whole lines that all pass as they are; if so the state
-     * moves on as {@link #scan} would have moved it. When it is not, {@link #scan} starts over: the lines up to the
-     * first one to change are looked at twice (one line in every read of a server that sends {@code "usage":null}
-     * on every chunk, as OpenAI does).
-     */
-    private boolean unchanged(ByteBuf src) {
-        return unchanged(src, src.readerIndex(), src.writerIndex());
-    }
-
-    /**
      * Whether {@code src[from, to)}, the next bytes of the body, go to the client as they are; if so the filter has
      * moved past them (as {@link #filter} would have), else it has not moved and they must come through
      * {@link #filter}.
@@ -100,6 +90,12 @@ final class UsageChunkFilter {
         return partial == null && (passThrough || unchanged(src, from, to));
     }
 
+    /**
+     * Whether {@code src[from, to)}, taken when no line is held, is whole lines that all pass as they are; if so the
+     * state moves on as {@link #scan} would have moved it. When it is not, {@link #scan} starts over: the lines up to
+     * the first one to change are looked at twice (one line in every read of a server that sends
+     * {@code "usage":null} on every chunk, as OpenAI does).
+     */
     private boolean unchanged(ByteBuf src, int from, int to) {
         int end = to;
         int at = from;
