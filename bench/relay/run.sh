@@ -5,7 +5,7 @@
 # it samples each proxy's CPU (user + system over the measured window, all its processes) and RSS.
 # The JVMs are warmed up first until their JIT settles (20-120 s of traffic, not measured). Writes a markdown section to stdout and the raw key=value files to OUT.
 # TOKENTAP_TRANSPORT=io_uring runs the tokentap path on io_uring instead of epoll; RELAY_LEVELS="1000:20" picks the
-# levels (streams:events per second per stream).
+# levels (streams:events per second per stream); TOKENTAP_ARGS adds options to `tokentap proxy` (e.g. "--event-loops 1").
 #   bench/relay/run.sh [--quick] [OUT]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,7 +28,7 @@ upstream=$LAST_PID
 start_tokentap() {
     start_bg "$out/tokentap.log" java -Xmx512m "-Dtokentap.transport=${TOKENTAP_TRANSPORT:-epoll}" -jar "$TOKENTAP_JAR" proxy --listen 127.0.0.1:19101 \
         --upstream http://127.0.0.1:19100 --admin 127.0.0.1:19102 --log-requests --max-connections 20000 \
-        --max-pending-acquires 20000 --drain-timeout 1s --no-scrape
+        --max-pending-acquires 20000 --drain-timeout 1s --no-scrape ${TOKENTAP_ARGS:-}
     tokentap=$LAST_PID
 }
 
