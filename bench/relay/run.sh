@@ -6,6 +6,9 @@
 # The JVMs are warmed up first until their JIT settles (20-120 s of traffic, not measured). Writes a markdown section to stdout and the raw key=value files to OUT.
 # TOKENTAP_TRANSPORT=io_uring runs the tokentap path on io_uring instead of epoll; RELAY_LEVELS="1000:20" picks the
 # levels (streams:events per second per stream); TOKENTAP_ARGS adds options to `tokentap proxy` (e.g. "--event-loops 1").
+# RELAY_PIN="UPSTREAM:PROXY:CLIENT" pins, with taskset, the upstream to the first CPU list, each proxy and the timer
+# probe to the second, the probe client to the third (e.g. RELAY_PIN=0-1:2-3:4-5): the latency targets need each of
+# them on cores of its own, which a 2-core machine cannot give.
 #   bench/relay/run.sh [--quick] [OUT]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,24 +19,39 @@ if ((quick)); then warmup=4; duration=6; jit_warmup_min=20; jit_warmup_max=40; e
 # Streams and the events per second each stream sends (the probe asks the upstream for it per request). The top level is 9,900, not 10,000: a proxy holds two sockets
 # per stream, and this machine's hard limit of open files (20,000) cannot be raised without CAP_SYS_RESOURCE.
 levels="${RELAY_LEVELS:-100:20 1000:20 9900:2}"
+pin_up=(); pin_proxy=(); pin_client=(); proxy_workers=auto
+if [[ -n ${RELAY_PIN:-} ]]; then
+    IFS=: read -r cpus_up cpus_proxy cpus_client <<<"$RELAY_PIN"
+    if [[ -z ${cpus_up:-} || -z ${cpus_proxy:-} || -z ${cpus_client:-} ]]; then
+        echo "RELAY_PIN must be UPSTREAM_CPUS:PROXY_CPUS:CLIENT_CPUS, e.g. 0-1:2-3:4-5; got '$RELAY_PIN'" >&2
+        exit 2
+    fi
+    command -v taskset >/dev/null || { echo "RELAY_PIN needs taskset (util-linux)" >&2; exit 2; }
+    for c in "$cpus_up" "$cpus_proxy" "$cpus_client"; do
+        taskset -c "$c" true 2>/dev/null || { echo "RELAY_PIN: '$c' is not a list of CPUs this machine has" >&2; exit 2; }
+    done
+    pin_up=(taskset -c "$cpus_up"); pin_proxy=(taskset -c "$cpus_proxy"); pin_client=(taskset -c "$cpus_client")
+    # nginx's "auto" counts the machine's CPUs, not the ones it may run on; HAProxy and the JVM count those.
+    proxy_workers=$(taskset -c "$cpus_proxy" nproc)
+fi
 events_per_request=50
 
 build_jars; install_tools; raise_nofile
 timer=$(timer_probe "$out")
 work=$(mktemp -d); trap 'stop_all; rm -rf "$work"' EXIT
 
-start_bg "$out/upstream.log" java -Xmx1g -cp "$BENCH_JAR" io.tokentap.bench.relay.FastUpstream --port 19100 --rate 20
+start_bg "$out/upstream.log" "${pin_up[@]}" java -Xmx1g -cp "$BENCH_JAR" io.tokentap.bench.relay.FastUpstream --port 19100 --rate 20
 upstream=$LAST_PID
 
 start_tokentap() {
-    start_bg "$out/tokentap.log" java -Xmx512m "-Dtokentap.transport=${TOKENTAP_TRANSPORT:-epoll}" -jar "$TOKENTAP_JAR" proxy --listen 127.0.0.1:19101 \
+    start_bg "$out/tokentap.log" "${pin_proxy[@]}" java -Xmx512m "-Dtokentap.transport=${TOKENTAP_TRANSPORT:-epoll}" -jar "$TOKENTAP_JAR" proxy --listen 127.0.0.1:19101 \
         --upstream http://127.0.0.1:19100 --admin 127.0.0.1:19102 --log-requests --max-connections 20000 \
         --max-pending-acquires 20000 --drain-timeout 1s --no-scrape ${TOKENTAP_ARGS:-}
     tokentap=$LAST_PID
 }
 
 cat >"$work/nginx.conf" <<CONF
-worker_processes auto;
+worker_processes $proxy_workers;
 worker_rlimit_nofile $(ulimit -n);
 pid $work/nginx.pid;
 error_log $work/nginx-error.log warn;
@@ -74,9 +92,9 @@ backend fast
     server up 127.0.0.1:19100
 CONF
 start_tokentap
-start_bg "$out/nginx.log" nginx -c "$work/nginx.conf" -p "$work" -g 'daemon off;'
+start_bg "$out/nginx.log" "${pin_proxy[@]}" nginx -c "$work/nginx.conf" -p "$work" -g 'daemon off;'
 nginx_master=$LAST_PID
-start_bg "$out/haproxy.log" haproxy -db -f "$work/haproxy.cfg"
+start_bg "$out/haproxy.log" "${pin_proxy[@]}" haproxy -db -f "$work/haproxy.cfg"
 haproxy=$LAST_PID
 for p in 19100 19101 19103 19104; do wait_port $p; done
 sleep 1
@@ -89,7 +107,7 @@ paths="direct tokentap nginx haproxy"
 # 3x the p99 when measured right after): the JVMs until their JIT has settled (fewer than 20 methods compiled in
 # 10 s, within jit_warmup_min..jit_warmup_max s), nginx and HAProxy for 3 s.
 for path in $paths; do
-    probe_warm=(java -Xmx1g -cp "$BENCH_JAR" io.tokentap.bench.relay.RelayProbe --port "${port[$path]}" --streams 1000
+    probe_warm=("${pin_client[@]}" java -Xmx1g -cp "$BENCH_JAR" io.tokentap.bench.relay.RelayProbe --port "${port[$path]}" --streams 1000
         --rate 20 --events $events_per_request --warmup 0)
     case $path in
         direct | tokentap)
@@ -114,7 +132,7 @@ for level in $levels; do
             extra=(--hold 6 --ready-file "$work/ready")
             rm -f "$work/ready"
         fi
-        java -Xmx1g -cp "$BENCH_JAR" io.tokentap.bench.relay.RelayProbe --port "${port[$path]}" \
+        "${pin_client[@]}" java -Xmx1g -cp "$BENCH_JAR" io.tokentap.bench.relay.RelayProbe --port "${port[$path]}" \
             --streams "$streams" --rate "$rate" --events $events_per_request --warmup $warmup --duration $duration \
             --watch "$watch" "${extra[@]}" >"$out/relay-$streams-$path.txt" 2>"$out/relay-$streams-$path.err" &
         probe=$!
@@ -127,6 +145,8 @@ for level in $levels; do
         # The machine's wake-up lateness through the measured window (a second short of each end).
         timer_window "$timer" $((warmup + 1)) $((duration - 2)) "$out/relay-$streams-$path.timer" &
         tp=$!
+        # The probe forks after its delay, so it takes the CPUs set here: the proxies'.
+        ((${#pin_proxy[@]})) && taskset -pc "$cpus_proxy" $tp >/dev/null
         wait $probe || echo "probe failed: $path at $streams streams (see $out/relay-$streams-$path.err)" >&2
         wait $tp || true
         cat "$out/relay-$streams-$path.timer" >>"$out/relay-$streams-$path.txt" 2>/dev/null || true
@@ -141,6 +161,7 @@ done
 # The markdown section.
 echo "### Relay overhead"
 echo
+((${#pin_up[@]})) && echo "Pinned (RELAY_PIN): the upstream on CPUs $cpus_up, each proxy and the timer probe on $cpus_proxy, the probe client on $cpus_client."
 echo "tokentap runs on ${TOKENTAP_TRANSPORT:-epoll}. Events per stream per second: $(for l in $levels; do echo -n "${l%%:*} streams → ${l##*:}/s; "; done)"
 echo "$events_per_request events per request (then the next request on the same connection); warm-up ${warmup} s,"
 echo "measured ${duration} s per path, paths run one after the other at each level. \"timer late p99\": how late a C"
