@@ -19,6 +19,8 @@ final class InFlightRequest {
     final long intendedNanos;
     final StageRecorder recorder;
     final RequestTimeline timeline;
+    /** Records the timeline's inter-token gaps; flushed after each read (the timeline flushes it when it ends). */
+    final StageRecorder.Events intervals;
     /** Called once, on the event loop, when the request has ended. */
     final BiConsumer<InFlightRequest, RequestOutcome> onEnd;
 
@@ -41,7 +43,8 @@ final class InFlightRequest {
         this.spec = spec;
         this.intendedNanos = intendedNanos;
         this.recorder = recorder;
-        this.timeline = new RequestTimeline(intendedNanos, recorder.intervalListener(spec.label()));
+        this.intervals = recorder.intervalListener(spec.label());
+        this.timeline = new RequestTimeline(intendedNanos, intervals);
         this.onEnd = onEnd;
         this.chainStartNanos = intendedNanos;
     }

@@ -64,6 +64,7 @@ final class StreamClientHandler extends SimpleChannelInboundHandler<HttpObject> 
             if (c.content().isReadable()) {
                 r.timeline.firstByte(now);
                 r.decoder.feed(c.content(), now);
+                r.intervals.flush(); // the gaps of this read's events are all in now
             }
             if (abortAfterTokens > 0 && r.timeline.contentEvents() >= abortAfterTokens && !(msg instanceof LastHttpContent)) {
                 finish(ctx, r, now, RequestOutcome.CLIENT_CANCEL, false);

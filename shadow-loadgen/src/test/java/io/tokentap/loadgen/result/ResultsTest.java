@@ -50,6 +50,47 @@ class ResultsTest {
         return rec.stats();
     }
 
+    /**
+     * The events of one read share its timestamp, so after the first each has a gap of 0: such a run is recorded in
+     * one call when the read is done (the executor flushes) or the request ends (the timeline flushes), and every gap
+     * reaches the stage, in the interval of its read.
+     */
+    @Test
+    void theEqualGapsOfAReadAreRecordedAsARunAndEveryGapCounts() {
+        StageRecorder rec = new StageRecorder(new StageStats("s", "sustained", "c=1"), Slo.NONE);
+        StageRecorder.Events l = rec.intervalListener();
+        RequestTimeline t = new RequestTimeline(0, l);
+        rec.dispatched(0);
+        Histogram firstInterval = new Histogram(1, StageStats.HIGHEST_MICROS, 3);
+        for (int read = 1; read <= 3; read++) {
+            for (int e = 0; e < 16; e++) {
+                t.content(read * 20 * MS, ContentKind.TEXT, 1, null);
+            }
+            if (read < 3) {
+                l.flush();
+            }
+            if (read == 2) {
+                rec.drain((m, h) -> {
+                    if (m == LoadMetric.ITL) {
+                        firstInterval.add(h);
+                    }
+                });
+            }
+        }
+        t.end(60 * MS, io.tokentap.core.stream.Outcome.OK);
+        rec.finished(t, 0, RequestOutcome.OK);
+        rec.drain((m, h) -> { });
+        // Reads 1 and 2: 15 gaps of 0 (recorded as 1 µs, the histograms' lowest value), one of 20 ms, 15 of 0.
+        assertThat(firstInterval.getTotalCount()).isEqualTo(31);
+        assertThat(firstInterval.getCountAtValue(20_000)).isEqualTo(1);
+        for (LoadMetric m : List.of(LoadMetric.ITL, LoadMetric.ITL_PER_TOKEN)) {
+            Histogram h = rec.stats().histogram(m);
+            assertThat(h.getTotalCount()).as("%s", m).isEqualTo(47);
+            assertThat(h.getCountAtValue(1)).as("%s", m).isEqualTo(45);
+            assertThat(h.getCountAtValue(20_000)).as("%s", m).isEqualTo(2);
+        }
+    }
+
     @Test
     void recorderAppliesTheMetricDefinitionsAndSlos() {
         StageStats s = stage("a", 100, 1, new Slo(Duration.ofMillis(250), null, null, Duration.ofMillis(30)));
@@ -188,6 +229,7 @@ class ResultsTest {
                 for (int i = 0; i < perThread; i++) {
                     l.interTokenLatency(gapNanos(id, i), tokens(i));
                 }
+                l.flush(); // what a request's end does: the last run of equal gaps is recorded
             });
             w.start();
             writers.add(w);

@@ -38,6 +38,13 @@ public final class RequestTimeline implements StreamEventSink {
          * @param tokens   the tokens the later event carried (at least 1); the per-token ITL is gap / tokens
          */
         void interTokenLatency(long gapNanos, int tokens);
+
+        /**
+         * Every gap measured so far has been reported: a listener that holds some back records them now. The timeline
+         * calls it when the request ends; a reader may call it after each read.
+         */
+        default void flush() {
+        }
     }
 
     private final long startNanos;
@@ -132,6 +139,7 @@ public final class RequestTimeline implements StreamEventSink {
         if (this.outcome == null) {
             this.endNanos = nanos;
             this.outcome = outcome;
+            intervals.flush();
         }
     }
 
