@@ -102,7 +102,8 @@ public final class LoadExecutor {
         if (warmup != null && stage.model() == LoadModel.REPLAY) {
             throw new IllegalArgumentException("a replay stage has no warm-up");
         }
-        current.set(recorder);
+        // The loops' lag goes where the requests' figures go: to the warm-up's recorder until the warm-up ends.
+        current.set(warmup == null ? recorder : warmup.recorder());
         long start = nanoTime.getAsLong();
         // With a warm-up, the hold may be stretched (see Warmup): the stage can last up to its warm-up plus
         // HOLD_STRETCH times its length.
@@ -245,6 +246,7 @@ public final class LoadExecutor {
                     && w.ended() >= Math.max(Warmup.MIN_ENDED, inFlight.get());
             if (turnedOver || elapsed >= warmup.max().toNanos()) {
                 measureFromNanos = now;
+                current.compareAndSet(w, recorder);
                 endNanos = Math.min(endNanos, now + HOLD_STRETCH * stage.profile().duration().toNanos());
                 warmup.ended().complete(now);
                 dispatcher.schedule(this::holdTick, stage.profile().duration().toNanos(), TimeUnit.NANOSECONDS);

@@ -150,6 +150,40 @@ class ExecutorTest {
         assertThat(upstream.connections.get()).isEqualTo(6);
     }
 
+    /**
+     * During a warm-up the loops' lateness goes to the warm-up's recorder, as its requests' figures do: a stall then
+     * (the JVM compiling, 10,000 connections opening) is not the measured stage's, nor its client-bound check's.
+     */
+    @Test
+    void loopLagDuringTheWarmUpIsLeftOutOfTheStage() throws Exception {
+        upstream.ttftMillis = 2;
+        upstream.itlMillis = 1;
+        LoadExecutor ex = executor(client(100, Duration.ofSeconds(10), 0));
+        StageSpec stage = StageSpec.closed("c2", 2, Duration.ofMillis(1000));
+        StageRecorder rec = recorder(stage);
+        StageRecorder warm = recorder(stage);
+        Warmup warmup = new Warmup(Duration.ofMillis(1000), Duration.ofSeconds(5), 0, warm);
+        var done = ex.runStage(stage, null, workload(20, 5, null), rec, new RequestBudget(1_000_000),
+                System.nanoTime() + TimeUnit.SECONDS.toNanos(30), warmup);
+        connections.next().execute(() -> {
+            try {
+                Thread.sleep(400); // the stall: the connection loop does nothing else for 400 ms
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        done.get(30, TimeUnit.SECONDS);
+        assertThat(ex.awaitIdle(Duration.ofSeconds(10))).isTrue();
+        ex.close();
+        warm.drain((m, h) -> { });
+        rec.drain((m, h) -> { });
+        assertThat(warmup.ended()).isDone();
+        assertThat(warm.stats().histogram(LoadMetric.LOOP_LAG).getMaxValue()).isGreaterThan(300_000); // µs
+        assertThat(rec.stats().histogram(LoadMetric.LOOP_LAG).getTotalCount()).isPositive();
+        assertThat(rec.stats().histogram(LoadMetric.LOOP_LAG).getMaxValue()).isLessThan(300_000);
+        assertThat(rec.stats().count(RequestOutcome.OK)).isPositive();
+    }
+
     @Test
     void closedStagesHandTheirUsersOnInsteadOfStackingThemAtTheBoundary() throws Exception {
         // About 320 ms a request, longer than the gap any stage leaves: every boundary falls with requests in flight.
