@@ -74,24 +74,25 @@ public final class StageRecorder {
 
         void add(int index, long nanos) {
             long micros = micros(nanos);
-            long n = runLength[index];
-            if (n > 0 && runValue[index] == micros) {
-                runLength[index] = n + 1;
+            if (runLength[index] > 0 && runValue[index] == micros) {
+                runLength[index]++;
                 return;
             }
-            if (n > 0) {
-                recorders[index].recordValueWithCount(runValue[index], n);
-            }
+            recordRun(index);
             runValue[index] = micros;
             runLength[index] = 1;
         }
 
         void flush() {
             for (int i = 0; i < runLength.length; i++) {
-                if (runLength[i] > 0) {
-                    recorders[i].recordValueWithCount(runValue[i], runLength[i]);
-                    runLength[i] = 0;
-                }
+                recordRun(i);
+            }
+        }
+
+        private void recordRun(int index) {
+            if (runLength[index] > 0) {
+                recorders[index].recordValueWithCount(runValue[index], runLength[index]);
+                runLength[index] = 0;
             }
         }
     }
@@ -214,7 +215,8 @@ public final class StageRecorder {
      * gaps back until {@link #flush()} (see the class comment). One request's events all come on one thread.
      */
     public final class Events implements RequestTimeline.IntervalListener {
-        private Shard shard;
+        /** The shard of the thread this request runs on, looked up at its first gap. */
+        private Shard threadShard;
 
         private Events() {
         }
@@ -224,9 +226,9 @@ public final class StageRecorder {
             if (gapNanos < 0) {
                 return;
             }
-            Shard s = shard;
+            Shard s = threadShard;
             if (s == null) {
-                s = shard = StageRecorder.this.shard.get();
+                s = threadShard = shard.get();
             }
             if (tokens <= 1) {
                 s.add(BOTH, gapNanos); // the gap divided by one token is the gap
@@ -239,8 +241,8 @@ public final class StageRecorder {
         /** Records the runs held back on this thread, this request's and those of the thread's other requests. */
         @Override
         public void flush() {
-            if (shard != null) {
-                shard.flush();
+            if (threadShard != null) {
+                threadShard.flush();
             }
         }
     }
